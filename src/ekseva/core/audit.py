@@ -1,0 +1,217 @@
+"""The append-only, hash-chained audit log.
+
+Writing: every service that changes state calls ``record(...)`` inside its own
+transaction. The event row carries a digest of its content and is visible only
+if the business change commits.
+
+Sealing: ``seal_pending()`` links committed events into the chain in the order it
+finds them, under one lock (a PostgreSQL advisory lock; SQLite serialises writers
+anyway). It runs right after each commit in the embedded mode and every few
+seconds from Celery beat in production, so a burst of services never queues on a
+single chain-head row (cf. Certificate Transparency's merge delay).
+
+Verifying: ``verify()`` walks the seals in position order, recomputes each event's
+digest from its content and each link's hash, and checks that no event older
+than the sealing horizon is missing from the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from . import clock
+from .models import AuditEvent, AuditSeal
+
+GENESIS = "0" * 64
+_ADVISORY_LOCK_ID = 7_305_550_001  # arbitrary, fixed
+_local = threading.local()
+
+
+def set_request_context(*, ip: str | None, request_id: str = "", user: Any = None) -> None:
+    """Called by the request middleware so services need not pass ``request``."""
+    _local.ip, _local.request_id, _local.user = ip, request_id, user
+
+
+def clear_request_context() -> None:
+    _local.ip = _local.request_id = _local.user = None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-normalise so that the digest is the same before and after a DB round trip."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=_json_default, sort_keys=True))
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_digest(event: AuditEvent) -> str:
+    content = {
+        "at": _iso(event.at),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": str(event.object_id),
+        "ip": event.ip,
+        "request_id": event.request_id,
+        "before": _canonical(event.before),
+        "after": _canonical(event.after),
+    }
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def link_hash(prev_hash: str, position: int, event_id: int, digest: str) -> str:
+    return hashlib.sha256(f"{prev_hash}:{position}:{event_id}:{digest}".encode()).hexdigest()
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append one audit event. ``actor`` is a user (or None for the system);
+    ``obj`` a model instance (its label and pk are recorded)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+    ctx_user = getattr(_local, "user", None)
+    actor = actor if actor is not None else ctx_user
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    if actor is not None and not getattr(actor, "is_authenticated", True):
+        actor_id = None
+    label = "system" if actor_id is None else str(getattr(actor, "get_username", lambda: "")())
+    event = AuditEvent(
+            at=clock.now(),
+            actor_id=actor_id,
+            actor_label=label[:150],
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            ip=ip if ip is not None else getattr(_local, "ip", None),
+            request_id=getattr(_local, "request_id", "") or "",
+            before=_canonical(before),
+            after=_canonical(after),
+    )
+    event.digest = event_digest(event)
+    event.save(force_insert=True)
+    transaction.on_commit(_schedule_seal)
+    return event
+
+
+def _schedule_seal() -> None:
+    from .tasks import seal_audit_log  # noqa: PLC0415 - avoid a Celery import at load
+
+    seal_audit_log.delay()
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_ID])
+
+
+def seal_pending(batch: int = 1000) -> int:
+    """Link committed, unsealed events into the chain. Returns how many."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            _lock()
+            head = AuditSeal.objects.order_by("-position").first()
+            prev_hash = head.chain_hash if head else GENESIS
+            position = head.position if head else 0
+            pending = list(
+                AuditEvent.objects.filter(seal__isnull=True).order_by("pk")[:batch]
+            )
+            if not pending:
+                return sealed
+            now = clock.now()
+            links = []
+            for event in pending:
+                position += 1
+                chain_hash = link_hash(prev_hash, position, event.pk, event_digest(event))
+                links.append(AuditSeal(position=position, event=event, prev_hash=prev_hash,
+                                       chain_hash=chain_hash, sealed_at=now))
+                prev_hash = chain_hash
+            AuditSeal.objects.bulk_create(links)
+            sealed += len(links)
+            if len(pending) < batch:
+                return sealed
+
+
+@dataclass
+class Problem:
+    position: int | None
+    event_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"position {self.position}" if self.position is not None else "unsealed"
+        return f"{where}, event {self.event_id}: {self.reason}"
+
+
+def _iter_seals(chunk: int = 5000) -> Iterator[AuditSeal]:
+    last = 0
+    while True:
+        rows = list(AuditSeal.objects.filter(position__gt=last).order_by("position")[:chunk])
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].position
+
+
+def verify(horizon: dt.timedelta = dt.timedelta(minutes=10)) -> tuple[int, Problem | None]:
+    """Walk the chain. Returns (links checked, first problem or None)."""
+    prev_hash = GENESIS
+    expected_position = 1
+    checked = 0
+    for seal in _iter_seals():
+        if seal.position != expected_position:
+            return checked, Problem(expected_position, None,
+                                    f"link missing (next link found is {seal.position})")
+        if seal.prev_hash != prev_hash:
+            return checked, Problem(seal.position, seal.event_id,
+                                    "link does not follow the previous one")
+        try:
+            event = AuditEvent.objects.get(pk=seal.event_id)
+        except AuditEvent.DoesNotExist:
+            return checked, Problem(seal.position, seal.event_id, "event was deleted")
+        digest = event_digest(event)
+        if digest != event.digest:
+            return checked, Problem(seal.position, event.pk,
+                                    "event content was edited after it was written")
+        if link_hash(prev_hash, seal.position, event.pk, digest) != seal.chain_hash:
+            return checked, Problem(seal.position, event.pk,
+                                    "hash does not match (edited or re-ordered)")
+        prev_hash = seal.chain_hash
+        expected_position += 1
+        checked += 1
+    cutoff = clock.now() - horizon
+    stray = (AuditEvent.objects.filter(seal__isnull=True, at__lt=cutoff).order_by("pk").first())
+    if stray is not None:
+        return checked, Problem(None, stray.pk,
+                                "event is not in the chain (inserted outside the log?)")
+    return checked, None
