@@ -69,9 +69,11 @@ INSTALLED_APPS = [
     "django_htmx",
     # ours, lowest layer first (see docs/architecture.md)
     "ekseva.core",
+    "ekseva.notifications",
     "ekseva.geo",
     "ekseva.accounts",
-    "ekseva.notifications",
+    "ekseva.forms",
+    "ekseva.catalog",
     "ekseva.web",
 ]
 

@@ -7,6 +7,7 @@ from ekseva.web import views as web_views
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("ekseva.catalog.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("ekseva.web.urls")),
     path("account/", include("ekseva.accounts.urls")),
+    path("services/", include("ekseva.catalog.urls")),
     path("dev/", include("ekseva.notifications.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
