@@ -21,6 +21,7 @@ urlpatterns += i18n_patterns(
     path("", include("ekseva.web.urls")),
     path("account/", include("ekseva.accounts.urls")),
     path("services/", include("ekseva.catalog.urls")),
+    path("geo/", include("ekseva.geo.urls")),
     path("dev/", include("ekseva.notifications.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
