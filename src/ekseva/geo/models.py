@@ -27,6 +27,11 @@ class AdminUnit(models.Model):
     # Old names people still use (e.g. Hoshangabad for Narmadapuram).
     aliases = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
+    # Revenue division (districts only), e.g. "Narmadapuram".
+    division = models.CharField(max_length=60, blank=True)
+    # Case-folded names and aliases in both scripts, for search_units(); kept by
+    # build_search_text() because bulk writes bypass save().
+    search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name_en"]
@@ -37,6 +42,16 @@ class AdminUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name_en
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_text = self.build_search_text()
+        super().save(*args, **kwargs)
+
+    def build_search_text(self) -> str:
+        """One lower-case line of every name the unit is known by (JSON text
+        would escape Devanagari on SQLite, so aliases are not searched there)."""
+        names = [self.name_en, self.name_hi, *(self.aliases or [])]
+        return " | ".join(n.casefold() for n in names if n)
 
     def name(self, language: str = "en") -> str:
         return self.name_hi if language == "hi" and self.name_hi else self.name_en
@@ -68,3 +83,16 @@ class PostOffice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.pincode}"
+
+
+class GeoDataset(models.Model):
+    """What was last loaded from a bundled data source, so that seeding on every
+    start can tell in a few milliseconds that nothing changed."""
+
+    key = models.CharField(max_length=60, unique=True)
+    checksum = models.CharField(max_length=64)
+    counts = models.JSONField(default=dict)
+    loaded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.checksum[:12]}"
