@@ -37,15 +37,18 @@ def today() -> dt.date:
 
 
 def local_now() -> dt.datetime:
+    """The current time in the portal's time zone (for display and office hours)."""
     return timezone.localtime(now())
 
 
 def _aware(moment: dt.datetime | dt.date) -> dt.datetime:
+    """A date means 10:00 local time; a naive datetime is local time. Stored in
+    UTC, so a frozen ``now()`` looks exactly like a running one."""
     if not isinstance(moment, dt.datetime):
         moment = dt.datetime.combine(moment, dt.time(10, 0))
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return moment
+    return moment.astimezone(dt.UTC)
 
 
 @contextlib.contextmanager
