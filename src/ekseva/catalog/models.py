@@ -184,11 +184,6 @@ class ServiceVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.service_id} v{self.number} ({self.status})"
 
-    def _stored_status(self) -> str | None:
-        if self.pk is None:
-            return None
-        return ServiceVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-
     def save(self, *args, **kwargs) -> None:
         """Refuse to change a published version (retiring it is done by a service
         with a queryset update that touches only status and retired_at, which the
@@ -207,6 +202,11 @@ class ServiceVersion(models.Model):
                 "प्रकाशित सेवा संस्करण हटाया नहीं जा सकता।",
             )
         return super().delete(*args, **kwargs)
+
+    def _stored_status(self) -> str | None:
+        if self.pk is None:
+            return None
+        return ServiceVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
 
     @property
     def is_published(self) -> bool:
