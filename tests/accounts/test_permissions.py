@@ -16,11 +16,21 @@ from ekseva.core import clock
 
 # Rules as a higher app would register them (names prefixed so they never clash).
 register_rule("t_application.create", allow(Role.CITIZEN, Role.KIOSK_OPERATOR))
-register_rule("t_application.view", allow(Role.CITIZEN, Role.DEPARTMENT_OFFICER,
-                                          Role.DESIGNATED_OFFICER, Role.APPELLATE_OFFICER,
-                                          Role.DISTRICT_COORDINATOR, Role.OPERATOR_STAFF))
-register_rule("t_application.process", allow(Role.DEPARTMENT_OFFICER, Role.DESIGNATED_OFFICER,
-                                             Role.OPERATOR_STAFF))
+register_rule(
+    "t_application.view",
+    allow(
+        Role.CITIZEN,
+        Role.DEPARTMENT_OFFICER,
+        Role.DESIGNATED_OFFICER,
+        Role.APPELLATE_OFFICER,
+        Role.DISTRICT_COORDINATOR,
+        Role.OPERATOR_STAFF,
+    ),
+)
+register_rule(
+    "t_application.process",
+    allow(Role.DEPARTMENT_OFFICER, Role.DESIGNATED_OFFICER, Role.OPERATOR_STAFF),
+)
 register_rule("t_application.decide", allow(Role.DESIGNATED_OFFICER))
 register_rule("t_appeal.decide", allow(Role.APPELLATE_OFFICER))
 register_rule("t_district.monitor", allow(Role.DISTRICT_COORDINATOR, Role.OPERATOR_STAFF))
@@ -38,8 +48,12 @@ class Application:
     kiosk_code: str = ""
 
     def access_scope(self) -> Scope:
-        return Scope(department_code=self.department_code, admin_unit=self.unit,
-                     kiosk_code=self.kiosk_code, owner_user_id=self.owner_id)
+        return Scope(
+            department_code=self.department_code,
+            admin_unit=self.unit,
+            kiosk_code=self.kiosk_code,
+            owner_user_id=self.owner_id,
+        )
 
 
 @dataclass
@@ -176,13 +190,22 @@ def test_auditor_posted_to_a_district_reads_only_there(make_staff, geo, apps):
 
 def test_only_current_postings_count(make_staff, geo, apps, frozen_clock):
     today = clock.today()
-    expired = make_staff(Role.DEPARTMENT_OFFICER, department_code="REV", admin_unit=geo.bhopal,
-                         starts=today - dt.timedelta(days=30),
-                         ends=today - dt.timedelta(days=1))
-    future = make_staff(Role.DEPARTMENT_OFFICER, department_code="REV", admin_unit=geo.bhopal,
-                        starts=today + dt.timedelta(days=1))
-    last_day = make_staff(Role.DEPARTMENT_OFFICER, department_code="REV", admin_unit=geo.bhopal,
-                          ends=today)
+    expired = make_staff(
+        Role.DEPARTMENT_OFFICER,
+        department_code="REV",
+        admin_unit=geo.bhopal,
+        starts=today - dt.timedelta(days=30),
+        ends=today - dt.timedelta(days=1),
+    )
+    future = make_staff(
+        Role.DEPARTMENT_OFFICER,
+        department_code="REV",
+        admin_unit=geo.bhopal,
+        starts=today + dt.timedelta(days=1),
+    )
+    last_day = make_staff(
+        Role.DEPARTMENT_OFFICER, department_code="REV", admin_unit=geo.bhopal, ends=today
+    )
     assert not can(expired, "t_application.process", apps["rev_huzur"])
     assert not can(future, "t_application.process", apps["rev_huzur"])
     assert can(last_day, "t_application.process", apps["rev_huzur"])
@@ -196,8 +219,9 @@ def test_only_current_postings_count(make_staff, geo, apps, frozen_clock):
 def test_several_postings_add_up(make_staff, geo, apps):
     officer = make_staff(Role.DEPARTMENT_OFFICER, department_code="REV", admin_unit=geo.bhopal)
     assert not can(officer, "t_application.process", apps["rev_indore"])
-    Posting.objects.create(user=officer, role=Role.DEPARTMENT_OFFICER, department_code="REV",
-                           admin_unit=geo.indore)
+    Posting.objects.create(
+        user=officer, role=Role.DEPARTMENT_OFFICER, department_code="REV", admin_unit=geo.indore
+    )
     selectors.forget_postings(officer)
     assert can(officer, "t_application.process", apps["rev_indore"])
     assert len(selectors.postings_of(officer)) == 2
