@@ -177,6 +177,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 
 OTP_LENGTH = 6
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)
