@@ -8,13 +8,61 @@ from ekseva.geo.models import AdminUnit, GeoDataset, PostOffice
 
 # Typed out independently of the bundled CSV: the 55 districts as of 2024.
 MP_DISTRICTS = {
-    "Agar Malwa", "Alirajpur", "Anuppur", "Ashoknagar", "Balaghat", "Barwani", "Betul",
-    "Bhind", "Bhopal", "Burhanpur", "Chhatarpur", "Chhindwara", "Damoh", "Datia", "Dewas",
-    "Dhar", "Dindori", "Guna", "Gwalior", "Harda", "Indore", "Jabalpur", "Jhabua", "Katni",
-    "Khandwa", "Khargone", "Maihar", "Mandla", "Mandsaur", "Mauganj", "Morena", "Narmadapuram",
-    "Narsinghpur", "Neemuch", "Niwari", "Pandhurna", "Panna", "Raisen", "Rajgarh", "Ratlam",
-    "Rewa", "Sagar", "Satna", "Sehore", "Seoni", "Shahdol", "Shajapur", "Sheopur", "Shivpuri",
-    "Sidhi", "Singrauli", "Tikamgarh", "Ujjain", "Umaria", "Vidisha",
+    "Agar Malwa",
+    "Alirajpur",
+    "Anuppur",
+    "Ashoknagar",
+    "Balaghat",
+    "Barwani",
+    "Betul",
+    "Bhind",
+    "Bhopal",
+    "Burhanpur",
+    "Chhatarpur",
+    "Chhindwara",
+    "Damoh",
+    "Datia",
+    "Dewas",
+    "Dhar",
+    "Dindori",
+    "Guna",
+    "Gwalior",
+    "Harda",
+    "Indore",
+    "Jabalpur",
+    "Jhabua",
+    "Katni",
+    "Khandwa",
+    "Khargone",
+    "Maihar",
+    "Mandla",
+    "Mandsaur",
+    "Mauganj",
+    "Morena",
+    "Narmadapuram",
+    "Narsinghpur",
+    "Neemuch",
+    "Niwari",
+    "Pandhurna",
+    "Panna",
+    "Raisen",
+    "Rajgarh",
+    "Ratlam",
+    "Rewa",
+    "Sagar",
+    "Satna",
+    "Sehore",
+    "Seoni",
+    "Shahdol",
+    "Shajapur",
+    "Sheopur",
+    "Shivpuri",
+    "Sidhi",
+    "Singrauli",
+    "Tikamgarh",
+    "Ujjain",
+    "Umaria",
+    "Vidisha",
 }
 DEVANAGARI = range(0x0900, 0x0980)
 
@@ -44,9 +92,9 @@ def test_full_seed_loads_state_districts_and_every_office(django_assert_max_num_
     assert PostOffice.objects.filter(district__name_en="Khandwa").count() == 178
     # District "Na" in India Post's file is resolved through the PIN's other offices.
     assert PostOffice.objects.get(name="Chhawani Pathar B.O").district.name_en == "Bhopal"
-    # Only coordinates inside the state are kept.
+    # Only plausible coordinates are kept: inside the state, near the district.
     with_coords = PostOffice.objects.exclude(latitude=None)
-    assert with_coords.count() > 7_900
+    assert 7_000 < with_coords.count() < 8_000
     assert not with_coords.filter(latitude__lt=21).exists()
     assert not with_coords.filter(longitude__gt=83).exists()
     assert not PostOffice.objects.filter(latitude=None).exclude(longitude=None).exists()
@@ -67,9 +115,12 @@ def test_renamed_and_new_districts_keep_old_names_and_hindi(seeded):
     assert narmadapuram.division == "Narmadapuram"
     assert "East Nimar" in AdminUnit.objects.get(name_en="Khandwa").aliases
     assert "West Nimar" in AdminUnit.objects.get(name_en="Khargone").aliases
-    for name, hindi, division in [("Maihar", "मैहर", "Rewa"), ("Mauganj", "मऊगंज", "Rewa"),
-                                  ("Pandhurna", "पांढुर्णा", "Jabalpur"),
-                                  ("Niwari", "निवाड़ी", "Sagar")]:
+    for name, hindi, division in [
+        ("Maihar", "मैहर", "Rewa"),
+        ("Mauganj", "मऊगंज", "Rewa"),
+        ("Pandhurna", "पांढुर्णा", "Jabalpur"),
+        ("Niwari", "निवाड़ी", "Sagar"),
+    ]:
         unit = AdminUnit.objects.get(name_en=name)
         assert (unit.name_hi, unit.division) == (hindi, division)
     bhopal = AdminUnit.objects.get(name_en="Bhopal")
@@ -78,8 +129,9 @@ def test_renamed_and_new_districts_keep_old_names_and_hindi(seeded):
 
 @pytest.mark.django_db
 def test_unconfirmed_lgd_codes_are_left_empty_not_invented(seeded):
-    empty = set(AdminUnit.objects.filter(kind="district", lgd_code="")
-                .values_list("name_en", flat=True))
+    empty = set(
+        AdminUnit.objects.filter(kind="district", lgd_code="").values_list("name_en", flat=True)
+    )
     assert empty == {"Maihar", "Mauganj", "Narmadapuram", "Niwari", "Pandhurna"}
     codes = list(AdminUnit.objects.exclude(lgd_code="").values_list("lgd_code", flat=True))
     assert len(codes) == len(set(codes))
@@ -96,7 +148,10 @@ def test_seeding_twice_duplicates_nothing_and_audits_once(seeded):
     assert (forced.units_created, forced.offices_created, forced.offices_updated) == (0, 0, 0)
     assert (AdminUnit.objects.count(), PostOffice.objects.count()) == before
     assert set(PostOffice.objects.values_list("district__name_en", flat=True)) == {
-        "Bhopal", "Sehore", "Indore"}
+        "Bhopal",
+        "Sehore",
+        "Indore",
+    }
     # The forced run changed nothing but is still one recorded run.
     assert AuditEvent.objects.filter(action="geo.seeded").count() == 2
 
@@ -117,8 +172,9 @@ def test_seed_repairs_deleted_and_edited_rows(seeded):
 @pytest.mark.django_db
 def test_seed_adopts_an_existing_unit_by_name_instead_of_duplicating():
     state = AdminUnit.objects.create(code="state:mp", kind="state", name_en="Madhya Pradesh")
-    old = AdminUnit.objects.create(code="district:bhopal", kind="district", name_en="Bhopal",
-                                   parent=state)
+    old = AdminUnit.objects.create(
+        code="district:bhopal", kind="district", name_en="Bhopal", parent=state
+    )
     services.seed_state(limit_districts=["Bhopal"])
     assert AdminUnit.objects.filter(name_en="Bhopal").count() == 1
     old.refresh_from_db()
@@ -155,12 +211,13 @@ def test_post_office_parsing_maps_old_names_na_rows_and_bad_coordinates(tmp_path
         "450001,Ghost B.O,Ghost,BO,Non Delivery,Na,Madhya Pradesh,d,r,c,12.0,77.0\n"
         "450001,Ghost B.O,Ghost,BO,Non Delivery,Na,Madhya Pradesh,d,r,c,12.0,77.0\n"
         "999999,Lost S.O,Lost,SO,Delivery,Na,Madhya Pradesh,d,r,c,,\n"
-        "462001,\"Bhopal, G.P.O.\",Bhopal,HO,Delivery,Bhopal,Madhya Pradesh,d,r,c,23.2604722,\n"
+        '462001,"Bhopal, G.P.O.",Bhopal,HO,Delivery,Bhopal,Madhya Pradesh,d,r,c,23.2604722,\n'
         "110001,Madhya Marg S.O,Delhi,SO,Delivery,New Delhi,Delhi,d,r,c,28.6,77.2\n",
         encoding="utf-8",
     )
-    data = services.load_post_offices(str(path), "test-digest",
-                                      ("Narmadapuram", "Khandwa", "Bhopal"))
+    data = services.load_post_offices(
+        str(path), "test-digest", ("Narmadapuram", "Khandwa", "Bhopal")
+    )
     rows = {r.name: r for r in data.rows}
     assert set(rows) == {"Hoshangabad H.O", "Khandwa H.O", "Ghost B.O", "Bhopal, G.P.O."}
     assert rows["Hoshangabad H.O"].district == "Narmadapuram"
@@ -168,7 +225,27 @@ def test_post_office_parsing_maps_old_names_na_rows_and_bad_coordinates(tmp_path
     assert rows["Khandwa H.O"].district == "Khandwa"
     ghost = rows["Ghost B.O"]
     assert (ghost.district, ghost.delivery, ghost.latitude, ghost.longitude) == (
-        "Khandwa", False, None, None)
+        "Khandwa",
+        False,
+        None,
+        None,
+    )
     assert rows["Bhopal, G.P.O."].latitude is None  # half a pair is no position
     assert data.unmapped == 1
     assert data.coordinates_dropped == 3  # the ghost twice (deduplicated after) + Bhopal
+
+
+def test_positions_far_from_their_district_are_dropped():
+    def office(name, lat, lon):
+        return services.OfficeRow("462001", name, "BO", True, "Bhopal", Decimal(lat), Decimal(lon))
+
+    rows = [
+        office("a", "23.26", "77.41"),
+        office("b", "23.30", "77.50"),
+        office("c", "23.20", "77.30"),
+        office("far", "22.72", "75.86"),
+    ]  # Indore
+    kept, dropped = services._drop_outliers(rows)
+    assert dropped == 1
+    assert [(r.name, r.latitude) for r in kept if r.latitude is None] == [("far", None)]
+    assert kept[0].latitude == Decimal("23.26")

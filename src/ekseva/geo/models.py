@@ -22,8 +22,9 @@ class AdminUnit(models.Model):
     lgd_code = models.CharField(max_length=12, blank=True, db_index=True)
     name_en = models.CharField(max_length=120)
     name_hi = models.CharField(max_length=120, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     # Old names people still use (e.g. Hoshangabad for Narmadapuram).
     aliases = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
@@ -36,8 +37,11 @@ class AdminUnit(models.Model):
     class Meta:
         ordering = ["name_en"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "lgd_code"], condition=~models.Q(lgd_code=""),
-                                    name="geo_unique_lgd_per_kind"),
+            models.UniqueConstraint(
+                fields=["kind", "lgd_code"],
+                condition=~models.Q(lgd_code=""),
+                name="geo_unique_lgd_per_kind",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,8 +38,8 @@ def unit_by_code(code: str) -> AdminUnit | None:
 
 
 def is_pincode(value: str) -> bool:
-    """Six digits, not starting with 0 (India Post has no zone 0)."""
-    return len(value) == PINCODE_LENGTH and value.isdigit() and value[0] != "0"
+    """Six ASCII digits, not starting with 0 (India Post has no zone 0)."""
+    return len(value) == PINCODE_LENGTH and value.isascii() and value.isdigit() and value[0] != "0"
 
 
 def offices_for_pin(pin: str) -> QuerySet[PostOffice]:
@@ -77,8 +77,14 @@ def _lat_lon(point: Any) -> tuple[Any, Any]:
     return getattr(point, "latitude", None), getattr(point, "longitude", None)
 
 
-def nearest(points: Iterable[T], lat: float, lon: float, *, n: int | None = None,
-            coords: Callable[[T], tuple[Any, Any]] = _lat_lon) -> list[tuple[float, T]]:
+def nearest(
+    points: Iterable[T],
+    lat: float,
+    lon: float,
+    *,
+    n: int | None = None,
+    coords: Callable[[T], tuple[Any, Any]] = _lat_lon,
+) -> list[tuple[float, T]]:
     """``(distance_km, point)`` pairs, nearest first, for any points: objects with
     ``latitude``/``longitude``, dicts with those keys, or ``(lat, lon)`` tuples.
     Points without coordinates are skipped; ties keep their input order."""
@@ -100,13 +106,16 @@ def nearest_offices(lat: float, lon: float, n: int = 5) -> list[tuple[float, Pos
     with_coords = PostOffice.objects.exclude(latitude=None).exclude(longitude=None)
     half = 0.1  # degrees, about 11 km
     while True:
-        box = with_coords.filter(latitude__range=(lat - half, lat + half),
-                                 longitude__range=(lon - half, lon + half))
+        box = with_coords.filter(
+            latitude__range=(lat - half, lat + half), longitude__range=(lon - half, lon + half)
+        )
         if box.count() >= n or half >= 8:
             break
         half *= 2
-    wider = with_coords.filter(latitude__range=(lat - half * 1.5, lat + half * 1.5),
-                               longitude__range=(lon - half * 1.5, lon + half * 1.5))
+    wider = with_coords.filter(
+        latitude__range=(lat - half * 1.5, lat + half * 1.5),
+        longitude__range=(lon - half * 1.5, lon + half * 1.5),
+    )
     return nearest(wider.select_related("district"), lat, lon, n=n)
 
 
@@ -121,8 +130,9 @@ def search_units(q: str, kind: str | None = None, limit: int = 20) -> list[Admin
         units = units.filter(kind=kind)
     starts = Q(search_text__startswith=needle) | Q(search_text__contains=f"| {needle}")
     return list(
-        units.annotate(rank=Case(When(starts, then=Value(0)), default=Value(1),
-                                 output_field=IntegerField()))
+        units.annotate(
+            rank=Case(When(starts, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
         .select_related("parent")
         .order_by("rank", "name_en")[:limit]
     )

@@ -10,11 +10,13 @@ Government Directory's CSV exports, keeping good rows and reporting bad ones.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 import importlib.metadata
 import importlib.resources
 import re
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +28,7 @@ from django.db import transaction
 from ekseva.core import audit, clock
 
 from .models import AdminUnit, GeoDataset, PostOffice
+from .selectors import haversine_km
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DISTRICTS_CSV = DATA_DIR / "mp_districts.csv"
@@ -41,6 +44,9 @@ POST_DISTRICT_RENAMES = {
 # India Post coordinates outside it are wrong and are dropped.
 LAT_RANGE = (21.0, 27.0)
 LON_RANGE = (74.0, 83.0)
+# No office lies this far from the median position of its district's offices:
+# India Post has many points in the wrong district (Mandla offices in Jabalpur...).
+OUTLIER_KM = 100.0
 # Bump when seeding writes something different from the same input files.
 SEED_FORMAT = "1"
 SEED_KEY = "seed:mp"
@@ -73,7 +79,8 @@ class SeedResult:
             f"post offices {self.offices_created} created, {self.offices_updated} updated, "
             f"{self.offices_deleted} removed ({self.offices_total} in all)",
             f"geo: {self.offices_unmapped} India Post row(s) left out (district unknown), "
-            f"{self.coordinates_dropped} coordinate pair(s) outside the state dropped",
+            f"{self.coordinates_dropped} position(s) dropped (outside the state, or over "
+            f"{OUTLIER_KM:.0f} km from the district's other offices)",
         ]
 
 
@@ -150,7 +157,7 @@ def load_post_offices(path: str, digest: str, district_names: tuple[str, ...]) -
             by_pin.setdefault(row["pincode"].strip(), set()).add(district)
 
     rows: dict[tuple[str, str], OfficeRow] = {}
-    unmapped = dropped = 0
+    unmapped = outside = 0
     for row, district in raw:
         pincode = row["pincode"].strip()
         if district is None:
@@ -163,7 +170,7 @@ def load_post_offices(path: str, digest: str, district_names: tuple[str, ...]) -
         lon = _coordinate(row.get("longitude", ""), *LON_RANGE)
         if lat is None or lon is None:
             if row.get("latitude", "").strip() or row.get("longitude", "").strip():
-                dropped += 1
+                outside += 1  # outside the state, or half a pair
             lat = lon = None
         name = " ".join(row["officename"].split())[:120]
         rows[(pincode, name)] = OfficeRow(
@@ -175,19 +182,70 @@ def load_post_offices(path: str, digest: str, district_names: tuple[str, ...]) -
             latitude=lat,
             longitude=lon,
         )
-    return OfficeData(tuple(rows.values()), unmapped, dropped)
+    kept, outliers = _drop_outliers(list(rows.values()))
+    return OfficeData(tuple(kept), unmapped, outside + outliers)
+
+
+def _drop_outliers(rows: list[OfficeRow]) -> tuple[list[OfficeRow], int]:
+    """Blank positions far from the median position of the district's offices."""
+    centres: dict[str, tuple[float, float]] = {}
+    for district in {r.district for r in rows}:
+        points = [
+            (float(r.latitude), float(r.longitude))
+            for r in rows
+            if r.district == district and r.latitude is not None and r.longitude is not None
+        ]
+        if points:
+            centres[district] = (
+                statistics.median(p[0] for p in points),
+                statistics.median(p[1] for p in points),
+            )
+    kept, dropped = [], 0
+    for r in rows:
+        centre = centres.get(r.district)
+        if (
+            r.latitude is not None
+            and r.longitude is not None
+            and centre is not None
+            and haversine_km(*centre, float(r.latitude), float(r.longitude)) > OUTLIER_KM
+        ):
+            r = dataclasses.replace(r, latitude=None, longitude=None)
+            dropped += 1
+        kept.append(r)
+    return kept, dropped
 
 
 def _unit_values(unit: AdminUnit) -> tuple[Any, ...]:
-    return (unit.code, unit.kind, unit.lgd_code, unit.name_en, unit.name_hi, list(unit.aliases),
-            unit.division, unit.parent_id, unit.active)
+    return (
+        unit.code,
+        unit.kind,
+        unit.lgd_code,
+        unit.name_en,
+        unit.name_hi,
+        list(unit.aliases),
+        unit.division,
+        unit.parent_id,
+        unit.active,
+    )
 
 
-_UNIT_FIELDS = ["code", "kind", "lgd_code", "name_en", "name_hi", "aliases", "division", "parent",
-                "active", "search_text"]
+_UNIT_FIELDS = [
+    "code",
+    "kind",
+    "lgd_code",
+    "name_en",
+    "name_hi",
+    "aliases",
+    "division",
+    "parent",
+    "active",
+    "search_text",
+]
 
 
-def _seed_units(rows: list[dict[str, str]], result: SeedResult) -> tuple[AdminUnit, list[AdminUnit]]:
+def _seed_units(
+    rows: list[dict[str, str]], result: SeedResult
+) -> tuple[AdminUnit, list[AdminUnit]]:
     """Create or update the state and its districts. Rows are matched by our
     code, then by LGD code, then by name, so a code filled in later updates the
     unit instead of adding a second one."""
@@ -197,9 +255,11 @@ def _seed_units(rows: list[dict[str, str]], result: SeedResult) -> tuple[AdminUn
     by_name = {(u.kind, u.name_en.casefold()): u for u in existing}
 
     def match(row: dict[str, str]) -> AdminUnit | None:
-        return (by_code.get(row["code"])
-                or (by_lgd.get((row["kind"], row["lgd_code"])) if row["lgd_code"] else None)
-                or by_name.get((row["kind"], row["name_en"].casefold())))
+        return (
+            by_code.get(row["code"])
+            or (by_lgd.get((row["kind"], row["lgd_code"])) if row["lgd_code"] else None)
+            or by_name.get((row["kind"], row["name_en"].casefold()))
+        )
 
     def apply(unit: AdminUnit, row: dict[str, str], parent: AdminUnit | None) -> bool:
         before = _unit_values(unit)
@@ -242,8 +302,9 @@ def _seed_units(rows: list[dict[str, str]], result: SeedResult) -> tuple[AdminUn
     return state, districts
 
 
-def _seed_offices(data: OfficeData, districts: list[AdminUnit], scope: set[str] | None,
-                  result: SeedResult) -> None:
+def _seed_offices(
+    data: OfficeData, districts: list[AdminUnit], scope: set[str] | None, result: SeedResult
+) -> None:
     by_name = {d.name_en: d for d in districts}
     wanted = [r for r in data.rows if scope is None or r.district in scope]
     existing = {(o.pincode, o.name): o for o in PostOffice.objects.all()}
@@ -253,39 +314,65 @@ def _seed_offices(data: OfficeData, districts: list[AdminUnit], scope: set[str] 
         office = existing.get((row.pincode, row.name))
         values = (row.office_type, row.delivery, district_id, row.latitude, row.longitude)
         if office is None:
-            created.append(PostOffice(pincode=row.pincode, name=row.name,
-                                      office_type=row.office_type, delivery=row.delivery,
-                                      district_id=district_id, latitude=row.latitude,
-                                      longitude=row.longitude))
-        elif (office.office_type, office.delivery, office.district_id, office.latitude,
-              office.longitude) != values:
-            (office.office_type, office.delivery, office.district_id, office.latitude,
-             office.longitude) = values
+            created.append(
+                PostOffice(
+                    pincode=row.pincode,
+                    name=row.name,
+                    office_type=row.office_type,
+                    delivery=row.delivery,
+                    district_id=district_id,
+                    latitude=row.latitude,
+                    longitude=row.longitude,
+                )
+            )
+        elif (
+            office.office_type,
+            office.delivery,
+            office.district_id,
+            office.latitude,
+            office.longitude,
+        ) != values:
+            (
+                office.office_type,
+                office.delivery,
+                office.district_id,
+                office.latitude,
+                office.longitude,
+            ) = values
             changed.append(office)
     keep = {(r.pincode, r.name) for r in wanted}
     scope_ids = {d.pk for d in districts if scope is None or d.name_en in scope}
-    stale = [o.pk for key, o in existing.items()
-             if key not in keep and (scope is None or o.district_id in scope_ids)]
+    stale = [
+        o.pk
+        for key, o in existing.items()
+        if key not in keep and (scope is None or o.district_id in scope_ids)
+    ]
     PostOffice.objects.bulk_create(created, batch_size=2000)
     PostOffice.objects.bulk_update(
-        changed, ["office_type", "delivery", "district", "latitude", "longitude"], batch_size=1000)
+        changed, ["office_type", "delivery", "district", "latitude", "longitude"], batch_size=1000
+    )
     for start in range(0, len(stale), 5000):
-        PostOffice.objects.filter(pk__in=stale[start:start + 5000]).delete()
+        PostOffice.objects.filter(pk__in=stale[start : start + 5000]).delete()
     result.offices_created, result.offices_updated = len(created), len(changed)
     result.offices_deleted = len(stale)
 
 
 def _current_counts(scope: set[str] | None) -> dict[str, int]:
-    districts = AdminUnit.objects.filter(kind=Kind.DISTRICT, parent__kind=Kind.STATE,
-                                         parent__lgd_code=STATE_LGD_CODE)
+    districts = AdminUnit.objects.filter(
+        kind=Kind.DISTRICT, parent__kind=Kind.STATE, parent__lgd_code=STATE_LGD_CODE
+    )
     offices = PostOffice.objects.filter(district__in=districts)
     if scope is not None:
         offices = offices.filter(district__name_en__in=scope)
     return {"districts": districts.count(), "offices": offices.count()}
 
 
-def seed_state(stdout: TextIO | None = None, *, limit_districts: Iterable[str] | None = None,
-               force: bool = False) -> SeedResult:
+def seed_state(
+    stdout: TextIO | None = None,
+    *,
+    limit_districts: Iterable[str] | None = None,
+    force: bool = False,
+) -> SeedResult:
     """Create or update the state, its districts and its post offices.
 
     Idempotent. A run whose input files, format and row counts match the last
@@ -302,8 +389,12 @@ def seed_state(stdout: TextIO | None = None, *, limit_districts: Iterable[str] |
     ).hexdigest()
 
     marker = GeoDataset.objects.filter(key=key).first()
-    if (not force and marker is not None and marker.checksum == checksum
-            and marker.counts == _current_counts(scope)):
+    if (
+        not force
+        and marker is not None
+        and marker.checksum == checksum
+        and marker.counts == _current_counts(scope)
+    ):
         result = SeedResult(unchanged=True)
     else:
         rows = _district_rows()
@@ -312,26 +403,31 @@ def seed_state(stdout: TextIO | None = None, *, limit_districts: Iterable[str] |
         if unknown:
             raise ValueError(f"unknown district(s): {', '.join(sorted(unknown))}")
         data = load_post_offices(str(office_file), office_digest, names)
-        result = SeedResult(offices_unmapped=data.unmapped,
-                            coordinates_dropped=data.coordinates_dropped)
+        result = SeedResult(
+            offices_unmapped=data.unmapped, coordinates_dropped=data.coordinates_dropped
+        )
         with transaction.atomic():
             state, districts = _seed_units(rows, result)
             _seed_offices(data, districts, scope, result)
             counts = _current_counts(scope)
             result.offices_total = counts["offices"]
             GeoDataset.objects.update_or_create(
-                key=key, defaults={"checksum": checksum, "counts": counts,
-                                   "loaded_at": clock.now()})
-            audit.record("geo.seeded", obj=state, after={
-                "key": key,
-                "source": f"bharatpin {_bharatpin_version()}",
-                "units_created": result.units_created,
-                "units_updated": result.units_updated,
-                "offices_created": result.offices_created,
-                "offices_updated": result.offices_updated,
-                "offices_deleted": result.offices_deleted,
-                "offices_total": result.offices_total,
-            })
+                key=key, defaults={"checksum": checksum, "counts": counts, "loaded_at": clock.now()}
+            )
+            audit.record(
+                "geo.seeded",
+                obj=state,
+                after={
+                    "key": key,
+                    "source": f"bharatpin {_bharatpin_version()}",
+                    "units_created": result.units_created,
+                    "units_updated": result.units_updated,
+                    "offices_created": result.offices_created,
+                    "offices_updated": result.offices_updated,
+                    "offices_deleted": result.offices_deleted,
+                    "offices_total": result.offices_total,
+                },
+            )
     if stdout is not None:
         for line in result.lines():
             stdout.write(line + "\n")
@@ -378,9 +474,11 @@ class ImportReport:
         return not self.problems
 
     def lines(self) -> list[str]:
-        out = [f"{self.path}: {self.kind} export, {self.rows} row(s): {self.created} created, "
-               f"{self.updated} updated, {self.unchanged} unchanged, "
-               f"{len(self.problems)} rejected"]
+        out = [
+            f"{self.path}: {self.kind} export, {self.rows} row(s): {self.created} created, "
+            f"{self.updated} updated, {self.unchanged} unchanged, "
+            f"{len(self.problems)} rejected"
+        ]
         out += [f"  {problem}" for problem in self.problems]
         return out
 
@@ -401,21 +499,39 @@ class _Layout:
 # so "Sub-District Name (In English)" and "Sub-district Name(In English)" agree.
 # The village layout is tried first: a village export also has sub-district columns.
 _LAYOUTS = (
-    _Layout(Kind.VILLAGE, "village", ("villagecode", "villagelgdcode"),
-            ("villagenameinenglish", "villagename"),
-            ("villagenameinlocallanguage", "villagenameinlocal"),
-            ("subdistrictcode", "subdistrictlgdcode"), Kind.TEHSIL, "sub-district"),
-    _Layout(Kind.BLOCK, "block", ("blockcode", "blocklgdcode"),
-            ("blocknameinenglish", "blockname"),
-            ("blocknameinlocallanguage", "blocknameinlocal"),
-            ("districtcode", "districtlgdcode"), Kind.DISTRICT, "district"),
-    _Layout(Kind.TEHSIL, "sub-district", ("subdistrictcode", "subdistrictlgdcode"),
-            ("subdistrictnameinenglish", "subdistrictname"),
-            ("subdistrictnameinlocallanguage", "subdistrictnameinlocal"),
-            ("districtcode", "districtlgdcode"), Kind.DISTRICT, "district"),
+    _Layout(
+        Kind.VILLAGE,
+        "village",
+        ("villagecode", "villagelgdcode"),
+        ("villagenameinenglish", "villagename"),
+        ("villagenameinlocallanguage", "villagenameinlocal"),
+        ("subdistrictcode", "subdistrictlgdcode"),
+        Kind.TEHSIL,
+        "sub-district",
+    ),
+    _Layout(
+        Kind.BLOCK,
+        "block",
+        ("blockcode", "blocklgdcode"),
+        ("blocknameinenglish", "blockname"),
+        ("blocknameinlocallanguage", "blocknameinlocal"),
+        ("districtcode", "districtlgdcode"),
+        Kind.DISTRICT,
+        "district",
+    ),
+    _Layout(
+        Kind.TEHSIL,
+        "sub-district",
+        ("subdistrictcode", "subdistrictlgdcode"),
+        ("subdistrictnameinenglish", "subdistrictname"),
+        ("subdistrictnameinlocallanguage", "subdistrictnameinlocal"),
+        ("districtcode", "districtlgdcode"),
+        Kind.DISTRICT,
+        "district",
+    ),
 )
 _STATE_CODE_HEADERS = ("statecode", "statelgdcode")
-_LGD_CODE = re.compile(r"^\d{1,8}$")
+_LGD_CODE = re.compile(r"^[0-9]{1,8}$")
 _HEADER_SCAN_ROWS = 20
 
 
@@ -463,14 +579,16 @@ def import_lgd(path: str | Path, *, actor: Any = None) -> ImportReport:
                 raise LgdImportError(
                     f"{path.name}: no LGD sub-district, block or village header in the first "
                     f"{_HEADER_SCAN_ROWS} lines (expected e.g. 'Sub-District Code', "
-                    "'Sub-District Name (In English)', 'District Code')")
+                    "'Sub-District Name (In English)', 'District Code')"
+                )
             layout, columns = detected
             report.kind = layout.label
             parent_col = _find(columns, layout.parent)
             if parent_col is None:
                 raise LgdImportError(
                     f"{path.name}: a {layout.label} export needs a '{layout.parent_label} code' "
-                    "column to place each row")
+                    "column to place each row"
+                )
             body = [(reader.line_num, row) for row in reader]
     except UnicodeDecodeError as exc:
         raise LgdImportError(f"{path.name}: not UTF-8 text ({exc.reason})") from exc
@@ -510,9 +628,11 @@ def import_lgd(path: str | Path, *, actor: Any = None) -> ImportReport:
         elif state_code and state_code != STATE_LGD_CODE:
             reason = f"state code '{state_code}' is not this state ({STATE_LGD_CODE})"
         elif parent_code not in parents:
-            reason = (f"unknown {layout.parent_label} code '{parent_code}'"
-                      + (" (import the sub-district export first)"
-                         if layout.parent_kind == Kind.TEHSIL else ""))
+            reason = f"unknown {layout.parent_label} code '{parent_code}'" + (
+                " (import the sub-district export first)"
+                if layout.parent_kind == Kind.TEHSIL
+                else ""
+            )
         elif code in first_line:
             reason = f"{layout.label} code {code} repeated (first on line {first_line[code]})"
         if reason:
@@ -524,12 +644,21 @@ def import_lgd(path: str | Path, *, actor: Any = None) -> ImportReport:
     with transaction.atomic():
         _upsert(layout.kind, good, report)
         if report.created or report.updated or report.problems:
-            audit.record("geo.lgd_imported", actor=actor, object_type="geo.adminunit",
-                         object_id=layout.kind, after={
-                             "file": path.name, "kind": layout.kind, "rows": report.rows,
-                             "created": report.created, "updated": report.updated,
-                             "unchanged": report.unchanged, "rejected": len(report.problems),
-                         })
+            audit.record(
+                "geo.lgd_imported",
+                actor=actor,
+                object_type="geo.adminunit",
+                object_id=layout.kind,
+                after={
+                    "file": path.name,
+                    "kind": layout.kind,
+                    "rows": report.rows,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "rejected": len(report.problems),
+                },
+            )
     return report
 
 
@@ -539,8 +668,7 @@ def _parents(kind: str) -> dict[str, AdminUnit]:
     if kind == Kind.DISTRICT:
         units = units.filter(parent__lgd_code=STATE_LGD_CODE)
     else:
-        units = units.filter(parent__kind=Kind.DISTRICT,
-                             parent__parent__lgd_code=STATE_LGD_CODE)
+        units = units.filter(parent__kind=Kind.DISTRICT, parent__parent__lgd_code=STATE_LGD_CODE)
     return {u.lgd_code: u for u in units}
 
 
@@ -548,15 +676,23 @@ def _upsert(kind: str, good: dict[str, tuple[str, str, AdminUnit]], report: Impo
     codes = list(good)
     existing: dict[str, AdminUnit] = {}
     for start in range(0, len(codes), 5000):
-        chunk = codes[start:start + 5000]
-        existing.update((u.lgd_code, u) for u in
-                        AdminUnit.objects.filter(kind=kind, lgd_code__in=chunk))
+        chunk = codes[start : start + 5000]
+        existing.update(
+            (u.lgd_code, u) for u in AdminUnit.objects.filter(kind=kind, lgd_code__in=chunk)
+        )
     created, changed = [], []
     for code, (name, local, parent) in good.items():
         unit = existing.get(code)
         if unit is None:
-            unit = AdminUnit(code=f"{kind}:{code}", kind=kind, lgd_code=code, name_en=name,
-                             name_hi=local, parent=parent, aliases=[])
+            unit = AdminUnit(
+                code=f"{kind}:{code}",
+                kind=kind,
+                lgd_code=code,
+                name_en=name,
+                name_hi=local,
+                parent=parent,
+                aliases=[],
+            )
             unit.search_text = unit.build_search_text()
             created.append(unit)
             continue
@@ -575,7 +711,8 @@ def _upsert(kind: str, good: dict[str, tuple[str, str, AdminUnit]], report: Impo
             report.unchanged += 1
     AdminUnit.objects.bulk_create(created, batch_size=2000)
     AdminUnit.objects.bulk_update(
-        changed, ["name_en", "name_hi", "parent", "active", "aliases", "search_text"],
-        batch_size=1000)
+        changed,
+        ["name_en", "name_hi", "parent", "active", "aliases", "search_text"],
+        batch_size=1000,
+    )
     report.created, report.updated = len(created), len(changed)
-

@@ -33,27 +33,28 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
 def pincode(request: HttpRequest, pin: str) -> JsonResponse:
     """``{pincode, offices: [...], district: {code, name}}`` for a PIN code."""
     if not selectors.is_pincode(pin):
-        return JsonResponse({"pincode": pin, "error": _("A PIN code is six digits.")},
-                            status=400)
+        return JsonResponse({"pincode": pin, "error": _("A PIN code is six digits.")}, status=400)
     offices = list(selectors.offices_for_pin(pin))
     if not offices:
-        return JsonResponse({"pincode": pin, "error": _("This PIN code is not known.")},
-                            status=404)
+        return JsonResponse({"pincode": pin, "error": _("This PIN code is not known.")}, status=404)
     district = selectors.district_for_pin(pin)
     language = get_language() or "en"
-    return JsonResponse({
-        "pincode": pin,
-        "offices": [
-            {
-                "name": office.name,
-                "type": office.office_type,
-                "delivery": office.delivery,
-                "district": office.district.code,
-                "latitude": float(office.latitude) if office.latitude is not None else None,
-                "longitude": float(office.longitude) if office.longitude is not None else None,
-            }
-            for office in offices
-        ],
-        "district": {"code": district.code, "name": district.name(language)}
-        if district else None,
-    })
+    return JsonResponse(
+        {
+            "pincode": pin,
+            "offices": [
+                {
+                    "name": office.name,
+                    "type": office.office_type,
+                    "delivery": office.delivery,
+                    "district": office.district.code,
+                    "latitude": float(office.latitude) if office.latitude is not None else None,
+                    "longitude": float(office.longitude) if office.longitude is not None else None,
+                }
+                for office in offices
+            ],
+            "district": {"code": district.code, "name": district.name(language)}
+            if district
+            else None,
+        }
+    )

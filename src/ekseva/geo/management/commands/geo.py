@@ -12,10 +12,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         seed = sub.add_parser("seed", help="create or update the state, districts and post offices")
-        seed.add_argument("--districts", default="",
-                          help="comma-separated district names: load only their post offices")
-        seed.add_argument("--force", action="store_true",
-                          help="rewrite even if the data files have not changed")
+        seed.add_argument(
+            "--districts",
+            default="",
+            help="comma-separated district names: load only their post offices",
+        )
+        seed.add_argument(
+            "--force", action="store_true", help="rewrite even if the data files have not changed"
+        )
         lgd = sub.add_parser("import-lgd", help="import an LGD sub-district, block or village CSV")
         lgd.add_argument("file")
 
@@ -23,8 +27,9 @@ class Command(BaseCommand):
         if action == "seed":
             names = [n.strip() for n in options["districts"].split(",") if n.strip()]
             try:
-                services.seed_state(self.stdout, limit_districts=names or None,
-                                    force=options["force"])
+                services.seed_state(
+                    self.stdout, limit_districts=names or None, force=options["force"]
+                )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
             return
