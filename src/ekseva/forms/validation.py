@@ -550,6 +550,15 @@ class _Run:
         self.errors.setdefault(key, []).append(error)
 
 
+def answers_in_effect(
+    defn: FormDefinition, data: Mapping[str, Any], context: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], set[str]]:
+    """The values rules see (valid answers, computed values, hidden ones as None)
+    and the ids of the visible fields — what the HTML shows before validating."""
+    run = _Run(defn, data, context or {}, None)
+    return run._settle_visibility(run._clean_simple_fields())
+
+
 # -- HTML POST to the API's shape ------------------------------------------------------
 
 
