@@ -129,3 +129,67 @@ def compute(
             )
         )
     return FeeQuote(lines, sum(line.amount_paise for line in lines))
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One row of the published fee table (what each kind of applicant pays)."""
+
+    code: str
+    label_en: str
+    label_hi: str
+    amount_paise: Paise | None  # None: the amount comes from the form (e.g. a bill)
+    condition: str  # "" when it applies to everyone it reaches
+    rule: str
+
+
+def schedule(version: Any) -> list[ScheduleRow]:
+    """The whole fee schedule, for the service page: every government fee rule in
+    order (first match wins), then the charges added on top."""
+    fees = definition_of(version)["fees"]
+    rows = []
+    for line in fees["government"]:
+        label = line.get("label") or {"en": "Government fee", "hi": "सरकारी शुल्क"}
+        rows.append(
+            ScheduleRow(
+                "government",
+                label["en"],
+                label["hi"],
+                line.get("amount_paise"),
+                line.get("when") or "",
+                line["rule"],
+            )
+        )
+    extras = [
+        ("convenience", "convenience_paise", "Portal convenience fee", "पोर्टल सुविधा शुल्क"),
+        (
+            "kiosk",
+            "kiosk_charge_paise",
+            "Kiosk service charge (at a kiosk)",
+            "कियोस्क सेवा शुल्क (कियोस्क पर)",
+        ),
+        ("late", "late_fee_paise", "Late fee (in the late window)", "विलंब शुल्क (विलंब अवधि में)"),
+        (
+            "correction",
+            "correction_fee_paise",
+            "Correction fee (per correction)",
+            "संशोधन शुल्क (प्रति संशोधन)",
+        ),
+    ]
+    for code, key, en, hi in extras:
+        if fees.get(key):
+            rows.append(ScheduleRow(code, en, hi, fees[key], "", code))
+            if code == "convenience" and fees.get("gst_on_convenience_bp"):
+                bp = fees["gst_on_convenience_bp"]
+                pct = f"{bp / 100:g}%"
+                rows.append(
+                    ScheduleRow(
+                        "gst",
+                        f"GST {pct} on the convenience fee",
+                        f"सुविधा शुल्क पर {pct} जीएसटी",
+                        percent_of(fees[key], bp),
+                        "",
+                        f"gst {pct}",
+                    )
+                )
+    return rows

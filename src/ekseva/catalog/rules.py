@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ekseva.core import clock
+from ekseva.forms.definition import FormDefinition, parse_form
 from ekseva.forms.expressions import Expression, compile_expression
 
 
@@ -46,3 +47,20 @@ def context(
         "channel": channel,
         "late": late,
     }
+
+
+_FORMS: dict[str, FormDefinition] = {}
+
+
+def form_of(version: Any) -> FormDefinition:
+    """The parsed form of a version (cached by content hash: versions never change)."""
+    key = version.content_hash
+    form = _FORMS.get(key)
+    if form is None:
+        from .spec import CONTEXT_NAMES
+
+        form = parse_form(version.definition["form"], context_names=set(CONTEXT_NAMES))
+        if len(_FORMS) > 512:
+            _FORMS.clear()
+        _FORMS[key] = form
+    return form

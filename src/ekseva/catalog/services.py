@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ekseva.accounts.models import Role
+from ekseva.accounts.permissions import can
 from ekseva.core import audit, clock
 
 from .models import CatalogError, Department, Service, ServiceVersion
@@ -36,19 +36,9 @@ def content_hash(definition: dict) -> str:
 
 
 def may_configure(actor: Any) -> bool:
-    """Operator staff (or the system, e.g. the loader run by an operator) configure services."""
-    if actor is None:
-        return True
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        return False
-    if actor.is_superuser:
-        return True
-    today = clock.today()
-    return (
-        actor.postings.filter(role=Role.OPERATOR_STAFF, starts__lte=today)
-        .exclude(ends__lt=today)
-        .exists()
-    )
+    """Operator staff configure services; ``None`` is the system itself (the
+    loader, run by an operator on the server)."""
+    return actor is None or can(actor, "catalog.configure")
 
 
 def _require_configure(actor: Any) -> None:

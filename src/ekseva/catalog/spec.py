@@ -347,8 +347,26 @@ def _check_form(c: _Checker, form: Any) -> frozenset[str]:
     except DefinitionError as exc:
         for problem in exc.problems:
             c.bad(tuple(problem.path), problem.message)
-        return frozenset()
+        # Still let the service's rules see the ids the form declares, so one
+        # mistake in the form is not echoed by every rule that reads a field.
+        return _declared_ids(form)
     return definition.names() - CONTEXT_NAMES
+
+
+def _declared_ids(form: Any) -> frozenset[str]:
+    ids: set[str] = set()
+    steps = form.get("steps") if isinstance(form, dict) else None
+    for step in steps if isinstance(steps, list) else []:
+        if not isinstance(step, dict):
+            continue
+        groups = [step.get("fields")] + [
+            s.get("fields") for s in step.get("sections") or [] if isinstance(s, dict)
+        ]
+        for fields in groups:
+            for f in fields if isinstance(fields, list) else []:
+                if isinstance(f, dict) and isinstance(f.get("id"), str):
+                    ids.add(f["id"])
+    return frozenset(ids)
 
 
 def _check_eligibility(
