@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, hash-chained audit log (operators' guide: docs/audit.md).
 
 Writing: every service that changes state calls ``record(...)`` inside its own
 transaction. The event row carries a digest of its content and is visible only
@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,14 +55,38 @@ def _canonical(value: Any) -> Any:
     """JSON-normalise so that the digest is the same before and after a DB round trip."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=_json_default, sort_keys=True))
+    return json.loads(json.dumps(value, default=_json_default, sort_keys=True, allow_nan=False))
 
 
 def _iso(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def clean_ip(ip: str | None) -> str | None:
+    """A well-formed address or None: a garbled proxy header must not fail the
+    business transaction (PostgreSQL's ``inet`` would refuse it)."""
+    if not ip:
+        return None
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return None
+
+
+def _digest_ip(ip: str | None) -> str | None:
+    # One spelling per address, whatever form the database hands back (IPv6
+    # compression, IPv4-mapped addresses differ between Django and PostgreSQL).
+    if ip is None:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    return str(address) if address.version == 4 else address.exploded
+
+
 def event_digest(event: AuditEvent) -> str:
+    """SHA-256 of an event's content, as stored."""
     content = {
         "at": _iso(event.at),
         "actor_id": event.actor_id,
@@ -69,7 +94,7 @@ def event_digest(event: AuditEvent) -> str:
         "action": event.action,
         "object_type": event.object_type,
         "object_id": str(event.object_id),
-        "ip": event.ip,
+        "ip": _digest_ip(event.ip),
         "request_id": event.request_id,
         "before": _canonical(event.before),
         "after": _canonical(event.after),
@@ -78,8 +103,21 @@ def event_digest(event: AuditEvent) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def link_hash(prev_hash: str, position: int, event_id: int, digest: str) -> str:
-    return hashlib.sha256(f"{prev_hash}:{position}:{event_id}:{digest}".encode()).hexdigest()
+def link_hash(
+    prev_hash: str, position: int, event_id: int, digest: str, sealed_at: dt.datetime
+) -> str:
+    """The chain hash of one link: it binds the previous link, the place, the event
+    and when it was sealed."""
+    text = f"{prev_hash}:{position}:{event_id}:{digest}:{_iso(sealed_at)}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fits(field: str, value: str) -> str:
+    limit = AuditEvent._meta.get_field(field).max_length
+    if len(value) > limit:
+        # Refused on every database alike (SQLite would store it, PostgreSQL not).
+        raise ValueError(f"audit {field} longer than {limit}: {value[:40]!r}…")
+    return value
 
 
 def record(
@@ -93,28 +131,32 @@ def record(
     after: dict | None = None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """Append one audit event. ``actor`` is a user (or None for the system);
-    ``obj`` a model instance (its label and pk are recorded)."""
+    """Append one audit event in the caller's transaction.
+
+    ``actor`` is a user (default: the request's user, else the system); ``obj`` a
+    model instance (its label and pk are recorded); ``ip`` defaults to the
+    request's client address. ``before``/``after`` must be JSON-able dicts
+    (dates and other values are written as text).
+    """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    ctx_user = getattr(_local, "user", None)
-    actor = actor if actor is not None else ctx_user
+    actor = actor if actor is not None else getattr(_local, "user", None)
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     if actor is not None and not getattr(actor, "is_authenticated", True):
         actor_id = None
     label = "system" if actor_id is None else str(getattr(actor, "get_username", lambda: "")())
     event = AuditEvent(
-            at=clock.now(),
-            actor_id=actor_id,
-            actor_label=label[:150],
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            ip=ip if ip is not None else getattr(_local, "ip", None),
-            request_id=getattr(_local, "request_id", "") or "",
-            before=_canonical(before),
-            after=_canonical(after),
+        at=clock.now(),
+        actor_id=actor_id,
+        actor_label=label[:150],
+        action=_fits("action", action),
+        object_type=_fits("object_type", object_type),
+        object_id=_fits("object_id", str(object_id)),
+        ip=clean_ip(ip if ip is not None else getattr(_local, "ip", None)),
+        request_id=_fits("request_id", getattr(_local, "request_id", "") or ""),
+        before=_canonical(before),
+        after=_canonical(after),
     )
     event.digest = event_digest(event)
     event.save(force_insert=True)
@@ -123,7 +165,7 @@ def record(
 
 
 def _schedule_seal() -> None:
-    from .tasks import seal_audit_log  # noqa: PLC0415 - avoid a Celery import at load
+    from .tasks import seal_audit_log  # a Celery import only when first needed
 
     seal_audit_log.delay()
 
@@ -135,7 +177,7 @@ def _lock() -> None:
 
 
 def seal_pending(batch: int = 1000) -> int:
-    """Link committed, unsealed events into the chain. Returns how many."""
+    """Link committed, unsealed events into the chain, oldest id first. Returns how many."""
     sealed = 0
     while True:
         with transaction.atomic():
@@ -143,18 +185,23 @@ def seal_pending(batch: int = 1000) -> int:
             head = AuditSeal.objects.order_by("-position").first()
             prev_hash = head.chain_hash if head else GENESIS
             position = head.position if head else 0
-            pending = list(
-                AuditEvent.objects.filter(seal__isnull=True).order_by("pk")[:batch]
-            )
+            pending = list(AuditEvent.objects.filter(seal__isnull=True).order_by("pk")[:batch])
             if not pending:
                 return sealed
             now = clock.now()
             links = []
             for event in pending:
                 position += 1
-                chain_hash = link_hash(prev_hash, position, event.pk, event_digest(event))
-                links.append(AuditSeal(position=position, event=event, prev_hash=prev_hash,
-                                       chain_hash=chain_hash, sealed_at=now))
+                chain_hash = link_hash(prev_hash, position, event.pk, event_digest(event), now)
+                links.append(
+                    AuditSeal(
+                        position=position,
+                        event=event,
+                        prev_hash=prev_hash,
+                        chain_hash=chain_hash,
+                        sealed_at=now,
+                    )
+                )
                 prev_hash = chain_hash
             AuditSeal.objects.bulk_create(links)
             sealed += len(links)
@@ -162,8 +209,17 @@ def seal_pending(batch: int = 1000) -> int:
                 return sealed
 
 
+def head() -> tuple[int, str]:
+    """(position, chain hash) of the last link: write it down somewhere else, and
+    a later ``verify(anchor=...)`` proves nothing before it was cut off or rewritten."""
+    last = AuditSeal.objects.order_by("-position").first()
+    return (last.position, last.chain_hash) if last else (0, GENESIS)
+
+
 @dataclass
 class Problem:
+    """The first place where the chain does not hold."""
+
     position: int | None
     event_id: int | None
     reason: str
@@ -173,45 +229,70 @@ class Problem:
         return f"{where}, event {self.event_id}: {self.reason}"
 
 
-def _iter_seals(chunk: int = 5000) -> Iterator[AuditSeal]:
+def _iter_links(chunk: int = 2000) -> Iterator[tuple[AuditSeal, AuditEvent | None]]:
     last = 0
     while True:
-        rows = list(AuditSeal.objects.filter(position__gt=last).order_by("position")[:chunk])
-        if not rows:
+        seals = list(AuditSeal.objects.filter(position__gt=last).order_by("position")[:chunk])
+        if not seals:
             return
-        yield from rows
-        last = rows[-1].position
+        events = AuditEvent.objects.in_bulk([seal.event_id for seal in seals])
+        for seal in seals:
+            yield seal, events.get(seal.event_id)
+        last = seals[-1].position
 
 
-def verify(horizon: dt.timedelta = dt.timedelta(minutes=10)) -> tuple[int, Problem | None]:
-    """Walk the chain. Returns (links checked, first problem or None)."""
+def _check_link(seal: AuditSeal, event: AuditEvent | None, prev_hash: str) -> Problem | None:
+    if seal.prev_hash != prev_hash:
+        return Problem(seal.position, seal.event_id, "link does not follow the previous one")
+    if event is None:
+        return Problem(seal.position, seal.event_id, "event was deleted")
+    digest = event_digest(event)
+    if digest != event.digest:
+        return Problem(seal.position, event.pk, "event content was edited after it was written")
+    if link_hash(prev_hash, seal.position, event.pk, digest, seal.sealed_at) != seal.chain_hash:
+        return Problem(
+            seal.position, event.pk, "link hash does not match (link edited or rows re-ordered)"
+        )
+    return None
+
+
+def verify(
+    horizon: dt.timedelta = dt.timedelta(minutes=10),
+    *,
+    anchors: Iterable[tuple[int, str]] = (),
+) -> tuple[int, Problem | None]:
+    """Walk the chain. Returns (links checked, first problem or None).
+
+    ``anchors`` are ``head()`` values written down earlier: the link at each
+    position must still carry that hash.
+    """
+    expected = dict(anchors)
     prev_hash = GENESIS
     expected_position = 1
     checked = 0
-    for seal in _iter_seals():
+    for seal, event in _iter_links():
         if seal.position != expected_position:
-            return checked, Problem(expected_position, None,
-                                    f"link missing (next link found is {seal.position})")
-        if seal.prev_hash != prev_hash:
-            return checked, Problem(seal.position, seal.event_id,
-                                    "link does not follow the previous one")
-        try:
-            event = AuditEvent.objects.get(pk=seal.event_id)
-        except AuditEvent.DoesNotExist:
-            return checked, Problem(seal.position, seal.event_id, "event was deleted")
-        digest = event_digest(event)
-        if digest != event.digest:
-            return checked, Problem(seal.position, event.pk,
-                                    "event content was edited after it was written")
-        if link_hash(prev_hash, seal.position, event.pk, digest) != seal.chain_hash:
-            return checked, Problem(seal.position, event.pk,
-                                    "hash does not match (edited or re-ordered)")
+            return checked, Problem(
+                expected_position, None, f"link missing (next link found is {seal.position})"
+            )
+        problem = _check_link(seal, event, prev_hash)
+        if problem is not None:
+            return checked, problem
+        if expected.get(seal.position, seal.chain_hash) != seal.chain_hash:
+            return checked, Problem(
+                seal.position, seal.event_id, "chain differs from the anchor written down earlier"
+            )
         prev_hash = seal.chain_hash
         expected_position += 1
         checked += 1
+    if expected and checked < max(expected):
+        return checked, Problem(
+            checked + 1, None, f"chain ends before the anchor at {max(expected)} (tail removed)"
+        )
     cutoff = clock.now() - horizon
-    stray = (AuditEvent.objects.filter(seal__isnull=True, at__lt=cutoff).order_by("pk").first())
+    stray = AuditEvent.objects.filter(seal__isnull=True, at__lt=cutoff).order_by("pk").first()
     if stray is not None:
-        return checked, Problem(None, stray.pk,
-                                "event is not in the chain (inserted outside the log?)")
+        return checked, Problem(
+            None, stray.pk, "event is not in the chain (inserted outside the log?)"
+        )
     return checked, None
