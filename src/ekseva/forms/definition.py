@@ -273,6 +273,7 @@ class _Parser:
         self.problems: list[Problem] = []
         self.field_paths: dict[str, Path] = {}
         self.raw_fields: list[tuple[Path, dict]] = []  # top-level fields: (path, data)
+        self.validation_rules: list[tuple[Path, Expression]] = []
 
     def problem(self, path: Path, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -328,8 +329,8 @@ class _Parser:
                     sec_title = self._text(spath, sec, "title", required=False)
                     fields = self._fields((*spath, "fields"), sec.get("fields"), None)
                     sections.append(Section(sec_id, sec_title, tuple(fields)))
-            if not any(s.fields for s in sections):
-                self.problem(path, "a step needs at least one field")
+            if "fields" not in step_data and not step_data.get("sections"):
+                self.problem(path, "a step needs 'fields' or a non-empty list of 'sections'")
             steps.append(Step(step_id, title or Text("", ""), tuple(sections)))
 
         index = {f.id: f for step in steps for f in step.fields()}
@@ -524,6 +525,8 @@ class _Parser:
             for k, fid in enumerate(fields):
                 if fid not in index:
                     self.problem((*path, "fields", k), f"unknown field '{fid}'")
+            if rule is not None:
+                self.validation_rules.append(((*path, "rule"), rule))
             if rule is not None and message is not None:
                 result.append(Validation(rule, message, tuple(fields)))
         return result
@@ -693,7 +696,7 @@ class _Parser:
     # -- whole-form checks -------------------------------------------------------------
 
     def _rules_with_paths(self, index: dict[str, Field]) -> list[tuple[Path, Expression, str]]:
-        found = []
+        found = [(path, rule, "rule") for path, rule in self.validation_rules]
         for fid, fpath in self.field_paths.items():
             f = index.get(fid) or _find_sub(index, fid)
             if f is None:

@@ -66,7 +66,9 @@ def is_empty(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return not value.strip()
-    if isinstance(value, list | tuple | dict):
+    if isinstance(value, list | tuple):
+        return all(is_empty(v) for v in value)
+    if isinstance(value, dict):
         return len(value) == 0
     return False
 
@@ -468,12 +470,13 @@ class _Run:
                     env[f.id] = None
 
     def _required(self, f: Field, env: Mapping[str, Any]) -> bool:
-        return f.required or (f.required_if is not None and f.required_if.test(env))
+        at_least_one = f.type in ("multichoice", "group") and (f.min_items or 0) > 0
+        return f.required or at_least_one or (f.required_if is not None and f.required_if.test(env))
 
     def _group(self, f: Field, env: dict[str, Any]) -> None:
         rows = self.data.get(f.id)
         if is_empty(rows):
-            if self._required(f, env) or (f.min_items or 0) > 0:
+            if self._required(f, env):
                 self._error(f.id, ("required", {}))
             return
         if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
