@@ -85,10 +85,14 @@ def test_pages_render_before_other_apps_have_routes(client, path, assert_accessi
 
 
 @override_settings(ROOT_URLCONF=STANDIN_URLS)
-def test_signed_in_nav_offers_profile_and_a_post_sign_out(client, django_user_model):
+def test_signed_in_nav_offers_profile_and_a_post_sign_out(
+    client, django_user_model, assert_accessible
+):
     user = django_user_model.objects.create_user("9876543210", mobile="9876543210")
     client.force_login(user)
-    html = client.get("/hi/").content.decode()
+    response = client.get("/hi/")
+    assert_accessible(response)
+    html = response.content.decode()
     assert 'href="/hi/account/profile/">प्रोफ़ाइल</a>' in html
     form = re.search(r'<form[^>]*action="/hi/account/signout/"[^>]*>(.*?)</form>', html, re.S)
     assert form and 'method="post"' in form.group(0)
