@@ -231,13 +231,16 @@ class Validation:
     fields: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FormDefinition:
     steps: tuple[Step, ...]
     validations: tuple[Validation, ...] = ()
     context_names: frozenset[str] = frozenset()
     _index: dict[str, Field] = field(default_factory=dict, repr=False, compare=False)
     _step_of: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return f"FormDefinition(steps={[s.id for s in self.steps]}, fields={len(self._index)})"
 
     def all_fields(self) -> list[Field]:
         """Top-level fields in document order (group sub-fields stay in their group)."""

@@ -117,9 +117,7 @@ def _clean_number(f: Field, raw: Any, _values: Mapping[str, Any]) -> int | float
     if isinstance(raw, bool):
         raise _Invalid("number_invalid")
     try:
-        number = (
-            Decimal(str(raw).strip().replace(",", "")) if isinstance(raw, str) else Decimal(raw)
-        )
+        number = Decimal(str(raw).strip().replace(",", ""))
     except (InvalidOperation, TypeError, ValueError):
         raise _Invalid("number_invalid") from None
     if not number.is_finite():
