@@ -239,11 +239,37 @@ def test_file_declared_constraints():
         ["The file must be at most 100 KB."],
     )
     assert check(photo, "me.png") == (None, ["Upload a valid file."])
+
+    assert check(one("file"), {"name": "big.pdf", "size": 6 * 1024 * 1024})[1] == [
+        "The file must be at most 5120 KB."
+    ]
+
+
+def png(width, height):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_uploaded_file_is_checked_by_content():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("scan.png", b"\x89PNG" + b"0" * 100, content_type="image/png")
+    photo = one(
+        "file",
+        file={"allowed": ["png"], "max_kb": 100, "dims": {"min_width": 100, "max_width": 400}},
+    )
+    upload = SimpleUploadedFile("me.png", png(200, 230), content_type="image/png")
     assert check(photo, upload) == (upload, None)
-    assert jsonable({"x": upload}) == {"x": {"name": "scan.png", "size": 104}}
+    assert jsonable({"x": upload}) == {"x": {"name": "me.png", "size": upload.size}}
+    small = SimpleUploadedFile("me.png", png(50, 50), content_type="image/png")
+    assert check(photo, small)[1] is not None
+    fake = SimpleUploadedFile("me.png", b"%PDF-1.4 not a png", content_type="image/png")
+    english, hindi = check(photo, fake)[1], check(photo, fake, "hi")[1]
+    assert english and hindi and english != hindi
 
 
 # -- administrative units and PINs ---------------------------------------------------------

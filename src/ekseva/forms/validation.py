@@ -28,6 +28,7 @@ from stdnum.in_ import aadhaar as stdnum_aadhaar
 from stdnum.in_ import pan as stdnum_pan
 
 from ekseva.core import clock
+from ekseva.core.files import UploadRefused, check_upload
 from ekseva.forms.definition import Field, FormDefinition, Text
 from ekseva.forms.expressions import ExpressionError
 from ekseva.forms.messages import message
@@ -41,6 +42,7 @@ _DEVANAGARI_RE = re.compile(
     r"^[\u0900-\u097f\ua8e0-\ua8ff\u200c\u200d\s0-9\x20-\x40\x5b-\x60\x7b-\x7e]*$"
 )
 _DMY_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+DEFAULT_MAX_KB = 5120  # a file field without max_kb
 FILE_EXTENSIONS = {"pdf": (".pdf",), "jpeg": (".jpg", ".jpeg"), "png": (".png",)}
 
 Error = tuple[str, dict[str, Any]] | Text
@@ -303,8 +305,10 @@ def _clean_unit(f: Field, raw: Any, values: Mapping[str, Any]) -> str:
 
 
 def _clean_file(f: Field, raw: Any, _values: Mapping[str, Any]) -> Any:
-    """Checks what the declaration says about name and size; the content itself
-    (magic bytes, image dimensions) is checked where the upload is stored."""
+    """Checks the declared kinds and size against the name and size; an uploaded
+    file (HTML path) is also checked by content: magic bytes, PDF safety, image
+    dimensions (``ekseva.core.files.check_upload``). An API client's ``{name, size}``
+    refers to a file stored (and content-checked) by the upload endpoint."""
     rule = f.file
     assert rule is not None
     if isinstance(raw, Mapping):
@@ -321,9 +325,29 @@ def _clean_file(f: Field, raw: Any, _values: Mapping[str, Any]) -> Any:
     extensions = tuple(e for kind in rule.allowed for e in FILE_EXTENSIONS[kind])
     if not name.lower().endswith(extensions):
         raise _Invalid("file_type", types=", ".join(k.upper() for k in rule.allowed))
-    if rule.max_kb is not None and size > rule.max_kb * 1024:
-        raise _Invalid("file_size", n=rule.max_kb)
+    max_kb = rule.max_kb or DEFAULT_MAX_KB
+    if size > max_kb * 1024:
+        raise _Invalid("file_size", n=max_kb)
+    if hasattr(raw, "read"):
+        dims = rule.dims or {}
+        try:
+            check_upload(
+                raw,
+                allowed=set(rule.allowed),
+                max_bytes=max_kb * 1024,
+                min_dims=_pair(dims, "min", 1),
+                max_dims=_pair(dims, "max", 10**6),
+            )
+        except UploadRefused as exc:
+            raise _InvalidText(Text(exc.message_en, exc.message_hi)) from None
     return raw
+
+
+def _pair(dims: Mapping[str, int], side: str, missing: int) -> tuple[int, int] | None:
+    width, height = dims.get(f"{side}_width"), dims.get(f"{side}_height")
+    if width is None and height is None:
+        return None
+    return (width or missing, height or missing)
 
 
 _CLEANERS = {
