@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ekseva.core.money import MoneyError, Paise, percent_of, rupees
+from ekseva.forms.expressions import ExpressionError
 
 from .rules import compiled, context, definition_of
 
@@ -45,14 +46,39 @@ class FeeQuote:
         return {"lines": [line.__dict__ for line in self.lines], "total_paise": self.total}
 
 
-def _government_line(schedule: dict, values: dict, answers: dict) -> FeeLine:
+def _computed_source(form: dict, field_id: str) -> str | None:
+    """The ``compute`` rule of a top-level computed field of the raw form."""
+    for step in form.get("steps", []):
+        for fields in [step.get("fields") or []] + [s.get("fields") or []
+                                                    for s in step.get("sections") or []]:
+            for f in fields:
+                if f.get("id") == field_id and f.get("type") == "computed":
+                    return f.get("compute")
+    return None
+
+
+def _answer(definition: dict, field_id: str, values: dict) -> Any:
+    """An answer, or for a computed field (e.g. a total) its value from the answers."""
+    raw = values.get(field_id)
+    if raw is None:
+        source = _computed_source(definition.get("form") or {}, field_id)
+        if source:
+            try:
+                raw = compiled(source).evaluate(values)
+            except ExpressionError:
+                raw = None
+    return raw
+
+
+def _government_line(definition: dict, values: dict) -> FeeLine:
+    schedule = definition["fees"]
     for line in schedule["government"]:
         when = line.get("when")
         if when and not compiled(when).test(values):
             continue
         amount = line.get("amount_paise")
         if line.get("amount_from"):
-            raw = answers.get(line["amount_from"])
+            raw = _answer(definition, line["amount_from"], values)
             if raw is None or raw == "":
                 raise FeeError(
                     "The amount to pay has not been given.", "भुगतान की राशि नहीं दी गई है।"
@@ -84,7 +110,7 @@ def compute(
     definition = definition_of(version)
     schedule = definition["fees"]
     values = context(definition, answers, channel=channel, late=late)
-    lines = [_government_line(schedule, values, answers)]
+    lines = [_government_line(definition, values)]
     convenience = schedule.get("convenience_paise", 0)
     if convenience:
         lines.append(

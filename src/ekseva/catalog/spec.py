@@ -177,7 +177,7 @@ def check_department(data: Any) -> tuple[dict | None, list[Issue]]:
         if email and not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", str(email)):
             c.bad(("contact", "email"), f"{email!r} is not an email address")
         phone = str(contact.get("phone", ""))
-        if phone and not re.match(r"^[0-9 +-]{6,20}$", phone):
+        if phone and not re.match(r"^[0-9 +-]{3,20}$", phone):
             c.bad(("contact", "phone"), f"{phone!r} is not a telephone number")
     bank = data.get("bank", {})
     if c.keys(bank, ("bank",), {"account_name", "account_number", "ifsc"}) and bank:
