@@ -61,7 +61,11 @@ form:
         - {id: graduate, type: yesno, label: {en: Graduate, hi: स्नातक}, required: true}
 documents:
   - {id: photo, label: {en: Photo, hi: फोटो}, formats: [jpg], max_kb: 100, mandatory: true}
-  - {id: pwd_cert, label: {en: Certificate, hi: प्रमाणपत्र}, formats: [pdf], max_kb: 500, mandatory_if: "pwd"}
+  - id: pwd_cert
+    label: {en: Certificate, hi: प्रमाणपत्र}
+    formats: [pdf]
+    max_kb: 500
+    mandatory_if: "pwd"
 fees:
   government:
     - {rule: sc-st, when: "social_category in ['SC', 'ST']", amount: "250.00"}
@@ -102,14 +106,30 @@ def mini_loaded(db, mini_dir):
     from ekseva.catalog import loader
     from ekseva.catalog.models import Service
 
-    changes, problems = loader.load_paths([mini_dir])
+    _changes, problems = loader.load_paths([mini_dir])
     assert problems == []
     return Service.objects.get(code="tst-exam")
 
 
-@pytest.fixture
-def catalogue(db):
-    """The real catalogue under definitions/."""
+@pytest.fixture(scope="module")
+def _catalogue_once(django_db_setup, django_db_blocker):
+    """Load definitions/ once per module inside a transaction rolled back at the
+    end of the module; each test runs in a savepoint within it (the ``db`` fixture)."""
+    from django.db import transaction
+
     from ekseva.catalog import demo
 
-    return demo.load()
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield demo.load()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def catalogue(_catalogue_once, db):
+    """The real catalogue under definitions/ (what the first load reported)."""
+    return _catalogue_once

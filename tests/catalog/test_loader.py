@@ -111,7 +111,7 @@ def test_each_mistake_is_reported_at_its_line_and_nothing_is_loaded(
     assert old in SERVICE
     text = SERVICE.replace(old, new, 1)
     path = write_definitions(tmp_path, text)
-    changes, problems = loader.load_paths([tmp_path])
+    _changes, problems = loader.load_paths([tmp_path])
     expected_line = SERVICE[: SERVICE.index(old)].count("\n") + 1 + new.count("\n")
     assert any(
         p.startswith(f"{loader.display(path)}:{expected_line}: field {field}:") and words in p

@@ -49,8 +49,9 @@ class FeeQuote:
 def _computed_source(form: dict, field_id: str) -> str | None:
     """The ``compute`` rule of a top-level computed field of the raw form."""
     for step in form.get("steps", []):
-        for fields in [step.get("fields") or []] + [s.get("fields") or []
-                                                    for s in step.get("sections") or []]:
+        for fields in [step.get("fields") or []] + [
+            s.get("fields") or [] for s in step.get("sections") or []
+        ]:
             for f in fields:
                 if f.get("id") == field_id and f.get("type") == "computed":
                     return f.get("compute")
