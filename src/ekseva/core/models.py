@@ -47,14 +47,16 @@ class AuditEvent(models.Model):
 class AuditSeal(models.Model):
     """The hash chain: one link per event, in the order events were sealed.
 
-    ``chain_hash = sha256(prev_hash || event digest recomputed from content)``.
+    ``chain_hash = sha256(prev_hash, position, event id, event digest recomputed
+    from content, sealed_at)`` (``ekseva.core.audit.link_hash``).
     Editing, deleting or reordering an event or a link breaks the chain from
     that point, which ``ekseva audit verify`` reports.
     """
 
     position = models.BigIntegerField(unique=True)
-    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal",
-                                 db_constraint=False)
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.PROTECT, related_name="seal", db_constraint=False
+    )
     prev_hash = models.CharField(max_length=64)
     chain_hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField()
