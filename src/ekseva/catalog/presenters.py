@@ -137,6 +137,7 @@ def service_page(service: Service, lang: str) -> dict[str, Any]:
         "eligibility": _eligibility(definition, lang),
         "documents": _documents(definition, lang),
         "fees": _fees(definition, lang),
+        "several_fee_rules": len(definition["fees"]["government"]) > 1,
         "time_limit": (
             _("%(days)s working days") if kind == "working" else _("%(days)s calendar days")
         )
