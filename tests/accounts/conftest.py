@@ -7,6 +7,7 @@ import itertools
 import time
 
 import pytest
+from django.utils import translation
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -23,15 +24,33 @@ class Geo:
     def __init__(self) -> None:
         unit = AdminUnit.objects.create
         self.state = unit(code="state:t23", kind="state", name_en="Madhya Pradesh")
-        self.bhopal = unit(code="district:t-bhopal", kind="district", name_en="Bhopal",
-                           name_hi="भोपाल", parent=self.state)
-        self.huzur = unit(code="tehsil:t-huzur", kind="tehsil", name_en="Huzur",
-                          name_hi="हुज़ूर", parent=self.bhopal)
+        self.bhopal = unit(
+            code="district:t-bhopal",
+            kind="district",
+            name_en="Bhopal",
+            name_hi="भोपाल",
+            parent=self.state,
+        )
+        self.huzur = unit(
+            code="tehsil:t-huzur", kind="tehsil", name_en="Huzur", name_hi="हुज़ूर", parent=self.bhopal
+        )
         self.ward = unit(code="ward:t-huzur-1", kind="ward", name_en="Ward 1", parent=self.huzur)
-        self.indore = unit(code="district:t-indore", kind="district", name_en="Indore",
-                           name_hi="इंदौर", parent=self.state)
-        self.mhow = unit(code="tehsil:t-mhow", kind="tehsil", name_en="Mhow",
-                         parent=self.indore)
+        self.indore = unit(
+            code="district:t-indore",
+            kind="district",
+            name_en="Indore",
+            name_hi="इंदौर",
+            parent=self.state,
+        )
+        self.mhow = unit(code="tehsil:t-mhow", kind="tehsil", name_en="Mhow", parent=self.indore)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """reverse() outside a request uses the active language, which a /hi/ request in an
+    earlier test of the same worker may have left behind."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -54,13 +73,28 @@ def make_citizen(db):
 def make_staff(db):
     """A staff user with one posting (role and scope as given) and a TOTP device."""
 
-    def make(role: Role, *, department_code: str = "", admin_unit: AdminUnit | None = None,
-             kiosk_code: str = "", starts: dt.date | None = None, ends: dt.date | None = None,
-             password: str = "right-password-42", device: bool = True) -> User:
+    def make(
+        role: Role,
+        *,
+        department_code: str = "",
+        admin_unit: AdminUnit | None = None,
+        kiosk_code: str = "",
+        starts: dt.date | None = None,
+        ends: dt.date | None = None,
+        password: str = "right-password-42",
+        device: bool = True,
+    ) -> User:
         user = User.objects.create_user(f"staff{next(_seq)}", password)
         extra = {"starts": starts} if starts else {}
-        Posting.objects.create(user=user, role=role, department_code=department_code,
-                               admin_unit=admin_unit, kiosk_code=kiosk_code, ends=ends, **extra)
+        Posting.objects.create(
+            user=user,
+            role=role,
+            department_code=department_code,
+            admin_unit=admin_unit,
+            kiosk_code=kiosk_code,
+            ends=ends,
+            **extra,
+        )
         if device:
             TOTPDevice.objects.create(user=user, name="test", confirmed=True)
         return user
