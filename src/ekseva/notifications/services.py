@@ -201,8 +201,14 @@ def _insert(message: Message) -> Message:
     )
     if message.status == Status.QUEUED:
         pk = message.pk
-        transaction.on_commit(lambda: _dispatch(pk))
+        transaction.on_commit(lambda: _deliver_soon(pk))
     return message
+
+
+def _deliver_soon(message_id: int) -> None:
+    """After the queueing transaction commits: hand the new row to a worker
+    (in-process when Celery is eager). If this never runs, the sweep finds the row."""
+    _dispatch(message_id)
 
 
 def _dispatch(message_id: int) -> None:
