@@ -81,3 +81,6 @@ def test_outbox_in_hindi_shows_hindi_messages(client, no_dispatch):
     assert response.status_code == 200
     assert response.content.decode().startswith('<!doctype html>\n<html lang="hi">')
     assert "ई-सेवा परीक्षण संदेश HI1" in _bodies(response)[0]
+    html = response.content.decode()
+    assert "स्थिति" in html and "कतार में" in html  # labels and status in Hindi
+    assert "एसएमएस" in html

@@ -11,20 +11,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
-    SMS = "sms", "SMS"
-    EMAIL = "email", "Email"
-    INAPP = "inapp", "In-app"
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+    INAPP = "inapp", _("In-app")
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "queued"
-    SENDING = "sending", "sending"
-    SENT = "sent", "sent"
-    FAILED = "failed", "failed (will retry)"
-    DEAD = "dead", "dead (gave up)"
+    QUEUED = "queued", _("queued")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed (will retry)")
+    DEAD = "dead", _("dead (gave up)")
 
 
 class Message(models.Model):
