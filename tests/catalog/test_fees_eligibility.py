@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ekseva.catalog import eligibility, fees, spec, yamlio
@@ -115,6 +115,7 @@ def test_amount_from_a_computed_total_is_computed_from_the_answers():
     assert (quote.lines[0].amount_paise, quote.lines[0].rule) == (100000, "per-paper")
 
 
+@settings(deadline=None)
 @given(st.decimals(min_value=1, max_value=10**6, places=2))
 def test_any_whole_paise_bill_is_charged_exactly(amount):
     data, _ = spec.check_service(yamlio.load(SERVICE))

@@ -8,6 +8,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from ekseva.geo.models import AdminUnit
+
 from .models import Category, Department, Service, ServiceVersion, normalise_text
 
 
@@ -86,7 +88,7 @@ def versions_of(service: Service) -> QuerySet[ServiceVersion]:
     return service.versions.order_by("-number")
 
 
-def districts() -> QuerySet:
+def districts() -> QuerySet[AdminUnit]:
     """Districts to filter by (from the geo app), in name order."""
     from ekseva.geo.models import AdminUnit
 
