@@ -419,7 +419,8 @@ def _record_failure(message: Message, attempt: int, reason: str, *, permanent: b
 def sweep(now: dt.datetime | None = None, *, limit: int = 500) -> int:
     """Dispatch delivery for every due row left behind: queued rows whose
     after-commit task never ran, failed rows whose retry is due, and "sending"
-    rows whose sender died. Returns how many were dispatched."""
+    rows whose sender died. Returns how many were dispatched. ``now`` only
+    selects the rows; each delivery decides again on ``clock.now()``."""
     now = now or clock.now()
     due = (
         Message.objects.filter(_due(now))
