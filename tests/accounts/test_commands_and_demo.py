@@ -25,7 +25,7 @@ def run(*args: str) -> str:
 def test_create_staff_prints_secret_and_uri(geo):
     out = run(
         "create-staff",
-        "officer.rev",
+        "officer.lsg",
         "--role",
         "department_officer",
         "--department",
@@ -35,11 +35,11 @@ def test_create_staff_prints_secret_and_uri(geo):
         "--password",
         "long-password-99",
     )
-    user = User.objects.get(username="officer.rev")
+    user = User.objects.get(username="officer.lsg")
     posting = Posting.objects.get(user=user)
     assert (posting.role, posting.department_code, posting.admin_unit) == (
         Role.DEPARTMENT_OFFICER,
-        "REV",
+        "LSG",
         geo.bhopal,
     )
     device = TOTPDevice.objects.get(user=user, confirmed=True)
@@ -113,16 +113,16 @@ def test_demo_load_is_idempotent_and_usable(client, geo):
     asha = CitizenProfile.objects.get(user__mobile="9876543210")
     assert asha.district == geo.bhopal and asha.aadhaar_masked.endswith("2346")
     assert User.objects.filter(mobile="9876543211").exists()
-    officer = User.objects.get(username="officer.rev")
+    officer = User.objects.get(username="officer.lsg")
     assert can(officer, "profile.view", asha) is False
     coordinator = User.objects.get(username="coord.bhopal")
     assert can(coordinator, "profile.view", asha)
     assert can(User.objects.get(username="auditor"), "profile.view", Scope(admin_unit=geo.mhow))
     # the demo staff can really sign in with the published password and the TOTP command
-    code = run("totp-code", "do.rev").strip()
+    code = run("totp-code", "do.lsg").strip()
     response = client.post(
         "/en/account/staff/signin/",
-        {"username": "do.rev", "password": demo.DEMO_PASSWORD, "token": code},
+        {"username": "do.lsg", "password": demo.DEMO_PASSWORD, "token": code},
     )
     assert response.status_code == 302
 

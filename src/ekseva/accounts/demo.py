@@ -19,7 +19,7 @@ from .models import Role, User
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo credential
 DEMO_TOTP_KEY = "656b736576612d64656d6f2d746f74702d6b3230"  # hex of b"ekseva-demo-totp-k20"
-DEMO_DEPARTMENT = "REV"
+DEMO_DEPARTMENT = "LSG"
 OUTBOX_URL = "http://127.0.0.1:8000/en/dev/outbox/"
 
 CITIZENS: list[dict[str, Any]] = [
@@ -54,14 +54,14 @@ STAFF: list[tuple[str, Role, str, bool, str]] = [
     ("auditor", Role.AUDITOR, "auditor", False, ""),
     ("coord.bhopal", Role.DISTRICT_COORDINATOR, "district coordinator (Bhopal)", True, ""),
     (
-        "officer.rev",
+        "officer.lsg",
         Role.DEPARTMENT_OFFICER,
-        "department officer (REV, Bhopal)",
+        "department officer (Lok Sewa, Bhopal)",
         True,
         DEMO_DEPARTMENT,
     ),
-    ("do.rev", Role.DESIGNATED_OFFICER, "designated officer (REV, Bhopal)", True, DEMO_DEPARTMENT),
-    ("ao.rev", Role.APPELLATE_OFFICER, "appellate officer (REV, Bhopal)", True, DEMO_DEPARTMENT),
+    ("do.lsg", Role.DESIGNATED_OFFICER, "designated officer (Lok Sewa, Bhopal)", True, DEMO_DEPARTMENT),
+    ("ao.lsg", Role.APPELLATE_OFFICER, "appellate officer (Lok Sewa, Bhopal)", True, DEMO_DEPARTMENT),
 ]
 
 
