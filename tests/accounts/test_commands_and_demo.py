@@ -29,7 +29,7 @@ def test_create_staff_prints_secret_and_uri(geo):
         "--role",
         "department_officer",
         "--department",
-        "rev",
+        "lsg",
         "--district",
         "Bhopal",
         "--password",
