@@ -123,7 +123,7 @@ def _catalogue_once(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield demo.load()
+            yield demo.load_changes()
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
