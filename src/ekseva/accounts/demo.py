@@ -60,8 +60,20 @@ STAFF: list[tuple[str, Role, str, bool, str]] = [
         True,
         DEMO_DEPARTMENT,
     ),
-    ("do.lsg", Role.DESIGNATED_OFFICER, "designated officer (Lok Sewa, Bhopal)", True, DEMO_DEPARTMENT),
-    ("ao.lsg", Role.APPELLATE_OFFICER, "appellate officer (Lok Sewa, Bhopal)", True, DEMO_DEPARTMENT),
+    (
+        "do.lsg",
+        Role.DESIGNATED_OFFICER,
+        "designated officer (Lok Sewa, Bhopal)",
+        True,
+        DEMO_DEPARTMENT,
+    ),
+    (
+        "ao.lsg",
+        Role.APPELLATE_OFFICER,
+        "appellate officer (Lok Sewa, Bhopal)",
+        True,
+        DEMO_DEPARTMENT,
+    ),
 ]
 
 
