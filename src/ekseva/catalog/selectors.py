@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from ekseva.geo.models import AdminUnit
 
@@ -93,3 +94,126 @@ def districts() -> QuerySet[AdminUnit]:
     from ekseva.geo.models import AdminUnit
 
     return AdminUnit.objects.filter(kind=AdminUnit.Kind.DISTRICT, active=True).order_by("name_en")
+
+
+# --- operator screens ------------------------------------------------------------------
+
+
+def managed_services() -> QuerySet[Service]:
+    """Every service (live or not) with its department, live version and the number of
+    its open draft (``draft_number``, None when there is none), for operator staff."""
+    drafts = ServiceVersion.objects.filter(
+        service=OuterRef("pk"), status=ServiceVersion.Status.DRAFT
+    ).values("number")[:1]
+    return (
+        Service.objects.select_related("department", "current_version")
+        .annotate(draft_number=Subquery(drafts))
+        .order_by("department__code", "code")
+    )
+
+
+def open_draft(service: Service) -> ServiceVersion | None:
+    return service.versions.filter(status=ServiceVersion.Status.DRAFT).first()
+
+
+def version_history(service: Service) -> QuerySet[ServiceVersion]:
+    """All versions, newest first, with who published them."""
+    return service.versions.select_related("published_by").order_by("-number")
+
+
+# The order of a service file's top-level keys in docs/service-definitions.md; nested
+# mappings put their naming keys first. PostgreSQL's jsonb does not keep key order.
+_TOP_KEYS = (
+    "code", "department", "name", "summary", "keywords", "category", "channels", "districts",
+    "illustrative", "note", "sources", "availability", "cutoff_date", "eligibility", "form",
+    "documents", "fees", "time_limit", "workflow", "deliverable", "how_to_apply",
+)  # fmt: skip
+_FIRST_KEYS = (
+    "id", "rule", "stage", "code", "type", "en", "hi", "name", "label", "title",
+    "opens", "closes", "late_until", "days", "kind",
+)  # fmt: skip
+_AMOUNT_KEYS = {
+    "convenience_paise": "convenience",
+    "kiosk_charge_paise": "kiosk_charge",
+    "late_fee_paise": "late_fee",
+    "correction_fee_paise": "correction_fee",
+}
+
+
+def _rupees(paise: int) -> str:
+    """Paise as the quoted rupees a definition file uses ("500.00")."""
+    sign = "-" if paise < 0 else ""
+    return f"{sign}{abs(paise) // 100}.{abs(paise) % 100:02d}"
+
+
+def _fees_as_written(fees: dict) -> dict:
+    """The stored fee schedule (integer paise) back in the form an analyst writes."""
+    out: dict[str, Any] = {"government": []}
+    for line in fees.get("government", []):
+        written: dict[str, Any] = {"rule": line["rule"]}
+        if line.get("label"):
+            written["label"] = line["label"]
+        if line.get("when") is not None:
+            written["when"] = line["when"]
+        if line.get("amount_from"):
+            written["amount_from"] = line["amount_from"]
+        else:
+            written["amount"] = _rupees(line["amount_paise"])
+        out["government"].append(written)
+    for stored, key in _AMOUNT_KEYS.items():
+        if fees.get(stored):
+            out[key] = _rupees(fees[stored])
+    if fees.get("gst_on_convenience_bp"):
+        out["gst_on_convenience_bp"] = fees["gst_on_convenience_bp"]
+    return out
+
+
+def _ordered(value: Any, top: bool = False) -> Any:
+    if isinstance(value, dict):
+        first = _TOP_KEYS if top else _FIRST_KEYS
+        keys = [k for k in first if k in value] + sorted(k for k in value if k not in first)
+        return {k: _ordered(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_ordered(v) for v in value]
+    return value
+
+
+class _EditDumper(yaml.SafeDumper):
+    """Block style, except short mappings and lists of plain values, which stay on one
+    line ({en: ..., hi: ...}, [online, kiosk]) as analysts write them."""
+
+    def represent_dict(self, data: dict) -> yaml.MappingNode:
+        node = super().represent_dict(data)
+        node.flow_style = _is_short(data)
+        return node
+
+    def represent_list(self, data: list) -> yaml.SequenceNode:
+        node = super().represent_list(data)
+        node.flow_style = _is_short(data)
+        return node
+
+
+_EditDumper.add_representer(dict, _EditDumper.represent_dict)
+_EditDumper.add_representer(list, _EditDumper.represent_list)
+
+
+def _is_short(data: dict | list) -> bool:
+    values = data.values() if isinstance(data, dict) else data
+    if not all(isinstance(v, str | int | float | bool) or v is None for v in values):
+        return False
+    return len(str(data)) <= 90
+
+
+def editable_yaml(definition: dict) -> str:
+    """A stored definition as YAML text that the checker reads back to the same
+    definition: what the operator edits when making a draft."""
+    source = dict(definition)
+    if isinstance(source.get("fees"), dict):
+        source["fees"] = _fees_as_written(source["fees"])
+    return yaml.dump(
+        _ordered(source, top=True),
+        Dumper=_EditDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
+    )

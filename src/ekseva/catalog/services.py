@@ -223,3 +223,87 @@ def compare(version_a: ServiceVersion, version_b: ServiceVersion) -> list[Change
     changes: list[Change] = []
     _diff(version_a.definition, version_b.definition, "", changes)
     return changes
+
+
+@transaction.atomic
+def draft_from_edit(
+    service: Service,
+    definition: dict,
+    actor: Any,
+    *,
+    based_on: ServiceVersion,
+    based_on_hash: str,
+) -> ServiceVersion:
+    """A draft made on the operator screen from an edit of ``based_on``.
+
+    Unlike ``create_draft`` (which the loader uses and which replaces any draft), an
+    edit on the screen is refused when it would change nothing (the same content as
+    the live version or the open draft: a repeated POST lands here) or when it would
+    overwrite an open draft the editor did not start from, or that changed since
+    (``based_on_hash`` is the content the editor saw)."""
+    _require_configure(actor)
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    digest = content_hash(definition)
+    live = service.versions.filter(status=ServiceVersion.Status.PUBLISHED).first()
+    if live is not None and live.content_hash == digest:
+        raise CatalogError(
+            f"Nothing changed: this is the published version {live.number}.",
+            f"कोई बदलाव नहीं: यह प्रकाशित संस्करण {live.number} ही है।",
+        )
+    draft = service.versions.filter(status=ServiceVersion.Status.DRAFT).first()
+    if draft is not None and draft.content_hash == digest:
+        raise CatalogError(
+            f"Draft version {draft.number} already holds exactly this definition.",
+            f"प्रारूप संस्करण {draft.number} में ठीक यही परिभाषा पहले से है।",
+        )
+    if draft is not None and (draft.pk != based_on.pk or draft.content_hash != based_on_hash):
+        raise CatalogError(
+            f"Draft version {draft.number} is open and was not what you edited (or it changed "
+            "meanwhile): edit that draft, or discard it first.",
+            f"प्रारूप संस्करण {draft.number} खुला है और आपने उसे संपादित नहीं किया (या वह इस बीच "
+            "बदल गया): उसी प्रारूप को संपादित करें, या पहले उसे हटाएँ।",
+        )
+    return create_draft(
+        service, definition, actor, source=f"operator screen, from version {based_on.number}"
+    )
+
+
+@transaction.atomic
+def publish_reviewed(version: ServiceVersion, actor: Any, *, reviewed_hash: str) -> ServiceVersion:
+    """Publish the draft only if it still holds what the operator compared
+    (``reviewed_hash``): a draft is replaced in place, so its number alone is not enough."""
+    _require_configure(actor)
+    Service.objects.select_for_update().filter(pk=version.service_id).first()
+    current = ServiceVersion.objects.filter(pk=version.pk).first()
+    if current is None:
+        raise CatalogError("This draft was discarded.", "यह प्रारूप हटा दिया गया था।")
+    if current.status == ServiceVersion.Status.DRAFT and current.content_hash != reviewed_hash:
+        raise CatalogError(
+            "The draft changed after you compared it; compare it again.",
+            "तुलना के बाद प्रारूप बदल गया; फिर से तुलना करें।",
+        )
+    return publish(current, actor)
+
+
+@transaction.atomic
+def discard_draft(version: ServiceVersion, actor: Any) -> None:
+    """Delete a draft (drafts are proposals; published and retired versions are history)."""
+    _require_configure(actor)
+    Service.objects.select_for_update().filter(pk=version.service_id).first()
+    current = ServiceVersion.objects.filter(pk=version.pk).select_related("service").first()
+    if current is None or current.status != ServiceVersion.Status.DRAFT:
+        raise CatalogError(
+            "Only a draft can be discarded; published versions are kept.",
+            "केवल प्रारूप हटाया जा सकता है; प्रकाशित संस्करण रखे जाते हैं।",
+        )
+    audit.record(
+        "catalog.version.discard",
+        actor=actor,
+        obj=current,
+        before={
+            "service": current.service.code,
+            "number": current.number,
+            "content_hash": current.content_hash,
+        },
+    )
+    current.delete()
