@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "ekseva.core",
     "ekseva.notifications",
     "ekseva.geo",
+    "ekseva.ledger",
     "ekseva.accounts",
     "ekseva.forms",
     "ekseva.catalog",
