@@ -147,7 +147,10 @@ def test_the_edit_form_holds_the_version_as_yaml_in_a_large_monospace_box(staff,
     page = staff.get(url("edit", "tst-exam", 1)).content.decode()
     assert 'class="definition-editor"' in page and 'rows="40"' in page
     assert "monospace" in page
-    assert "code: tst-exam" in page and "convenience: &#x27;40.00&#x27;" in page
+    assert '"definition-editor" rows="40"' in page
+    # a newline after the tag, so that a leading blank line survives the browser
+    assert 'spellcheck="false" autocapitalize="off" lang="en">\ncode: tst-exam' in page
+    assert "convenience: &#x27;40.00&#x27;" in page
 
 
 def test_the_version_page_and_its_yaml_download(staff, mini_loaded):
@@ -246,6 +249,9 @@ def test_edit_compare_publish_retires_the_old_version_and_keeps_it(staff, mini_l
 
 def test_publishing_twice_is_refused_cleanly(staff, mini_loaded):
     draft = services.create_draft(mini_loaded, {**mini_loaded.current_version.definition, "x": 1})
+    hindi = staff.get("/hi/services/manage/tst-exam/draft/").content.decode()
+    assert "संस्करण 2 प्रकाशित करें" in hindi and "1 बदलाव" in hindi
+    translation.activate("en")  # the /hi/ request left Hindi active for reverse()
     data = {"confirm": "yes", "reviewed_hash": draft.content_hash}
     assert staff.post(url("publish", "tst-exam", 2), data).status_code == 302
     response = staff.post(url("publish", "tst-exam", 2), data, follow=True)
