@@ -217,3 +217,12 @@ def test_every_definition_in_the_repository_passes_check(db):
     files = loader.check_paths([definitions_dir()])
     assert [str(p) for f in files for p in f.problems] == []
     assert len(files) >= 50
+
+
+def test_a_service_may_not_take_a_code_reserved_for_the_portal(db, tmp_path):
+    path = write_definitions(
+        tmp_path, SERVICE.replace("code: tst-exam", "code: manage"), name="manage.yaml"
+    )
+    problems = [str(p) for p in loader.check_paths([path])[0].problems]
+    assert any("field code: 'manage' is reserved" in p for p in problems), problems
+    assert not Service.objects.filter(code="manage").exists()

@@ -209,6 +209,10 @@ def check_department(data: Any) -> tuple[dict | None, list[Issue]]:
     }, []
 
 
+# Path segments under /<lang>/services/ that a service's own page would shadow.
+RESERVED_CODES = frozenset({"manage"})
+
+
 def check_service(data: Any) -> tuple[dict | None, list[Issue]]:
     """Check one service definition. Returns (definition as stored, problems);
     the definition is None when there is any problem."""
@@ -220,6 +224,8 @@ def check_service(data: Any) -> tuple[dict | None, list[Issue]]:
     code = data.get("code")
     if not isinstance(code, str) or not CODE_RE.match(code):
         c.bad(("code",), "a service code is 3-60 lower-case letters, digits and '-'")
+    elif code in RESERVED_CODES:
+        c.bad(("code",), f"'{code}' is reserved for the portal's own pages; choose another code")
     if not isinstance(data.get("department"), str):
         c.bad(("department",), "must be the code of a department")
     c.text(data.get("name"), ("name",))
