@@ -16,8 +16,11 @@ MOBILE = "9876501234"
 def test_citizen_signs_in_with_otp_in_hindi_and_sees_profile(live_server, page, snap):
     citizen = User.objects.create_citizen(MOBILE, full_name="Sita Verma")
     CitizenProfile.objects.create(
-        user=citizen, name_en="Sita Verma", name_hi="सीता वर्मा",
-        date_of_birth=dt.date(1998, 3, 14), gender="F",
+        user=citizen,
+        name_en="Sita Verma",
+        name_hi="सीता वर्मा",
+        date_of_birth=dt.date(1998, 3, 14),
+        gender="F",
     )
 
     page.goto(f"{live_server.url}/hi/account/signin/")
