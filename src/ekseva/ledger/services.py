@@ -231,7 +231,15 @@ def _write(
     existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return _replay(existing, digest), None
-    wallets = _lock_wallets(checked)
+    try:
+        wallets = _lock_wallets(checked)
+    except InsufficientFunds:
+        # The lock may have been held by a request with this very key that has
+        # just committed and spent the money: the answer is its entry.
+        existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _replay(existing, digest), None
     now = clock.now()
     try:
         with transaction.atomic():
