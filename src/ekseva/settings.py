@@ -150,6 +150,7 @@ CELERY_TIMEZONE = "Asia/Kolkata"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "ekseva.core.tasks.seal_audit_log", "schedule": 5.0},
     "outbox-sweep": {"task": "ekseva.notifications.tasks.sweep_outbox", "schedule": 60.0},
+    "ledger-snapshot": {"task": "ekseva.ledger.tasks.snapshot_balances", "schedule": 300.0},
 }
 
 # --- auth --------------------------------------------------------------------
