@@ -160,7 +160,10 @@ def record(
     )
     event.digest = event_digest(event)
     event.save(force_insert=True)
-    transaction.on_commit(_schedule_seal)
+    # One seal per commit, however many events the transaction records (a rolled-back
+    # savepoint drops its callbacks, so the next event registers again).
+    if not any(entry[1] is _schedule_seal for entry in connection.run_on_commit):
+        transaction.on_commit(_schedule_seal)
     return event
 
 
