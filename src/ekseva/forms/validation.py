@@ -29,12 +29,12 @@ from stdnum.in_ import pan as stdnum_pan
 
 from ekseva.core import clock
 from ekseva.core.files import UploadRefused, check_upload
+from ekseva.core.phone import indian_mobile as normalise_mobile
 from ekseva.forms.definition import Field, FormDefinition, Text
 from ekseva.forms.expressions import ExpressionError
 from ekseva.forms.messages import message
 
 ALL_ERRORS = "__all__"
-MOBILE_RE = re.compile(r"^[6-9][0-9]{9}$")
 PINCODE_RE = re.compile(r"^[1-9][0-9]{5}$")
 IFSC_RE = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 _LATIN_RE = re.compile(r"^[\x20-\x7e\s]*$")
@@ -219,19 +219,6 @@ def _clean_email(_f: Field, raw: Any, _values: Mapping[str, Any]) -> str:
         raise _Invalid("email_invalid") from None
     local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
-
-
-def normalise_mobile(raw: str) -> str | None:
-    """The 10 digits of an Indian mobile number typed with or without +91 / 91 / 0,
-    spaces or hyphens; None when it is not one."""
-    digits = re.sub(r"[\s\-()]", "", raw)
-    if digits.startswith("+91"):
-        digits = digits[3:]
-    elif len(digits) == 12 and digits.startswith("91"):
-        digits = digits[2:]
-    elif len(digits) == 11 and digits.startswith("0"):
-        digits = digits[1:]
-    return digits if MOBILE_RE.match(digits) else None
 
 
 def _clean_mobile(_f: Field, raw: Any, _values: Mapping[str, Any]) -> str:

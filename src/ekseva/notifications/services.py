@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,14 +27,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ekseva.core import audit, clock
+from ekseva.core.phone import indian_mobile
 
 from . import templates
 from .backends import DeliveryError, get_backend
 from .models import AttemptOutcome, Channel, Message, MessageAttempt, Status
 
 log = logging.getLogger(__name__)
-
-_MOBILE_RE = re.compile(r"^[6-9]\d{9}$")
 
 
 class InvalidRecipientError(ValidationError):
@@ -76,14 +74,8 @@ def backoff(attempts: int) -> dt.timedelta:
 def normalise_mobile(value: str) -> str:
     """An Indian mobile number as 10 digits, from '98765 43210', '+91-9876543210',
     '09876543210'; raises InvalidRecipientError otherwise."""
-    digits = re.sub(r"[\s\-()]", "", str(value or ""))
-    if digits.startswith("+91"):
-        digits = digits[3:]
-    elif len(digits) == 12 and digits.startswith("91"):
-        digits = digits[2:]
-    elif len(digits) == 11 and digits.startswith("0"):
-        digits = digits[1:]
-    if not _MOBILE_RE.match(digits):
+    digits = indian_mobile(value)
+    if digits is None:
         raise InvalidRecipientError(
             _("Enter a 10-digit Indian mobile number starting with 6, 7, 8 or 9."),
             code="invalid_mobile",
