@@ -38,6 +38,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.in_ import aadhaar as stdnum_aadhaar
 
 from ekseva.core import audit, clock
+from ekseva.geo import selectors as geo_selectors
 from ekseva.geo.models import AdminUnit, PostOffice
 from ekseva.notifications.services import normalise_mobile
 from ekseva.notifications.services import queue as queue_message
@@ -54,7 +55,6 @@ _NAME_EN_RE = re.compile(r"^[A-Za-z][A-Za-z .'\-]*$")
 # Devanagari block, plus the zero-width (non-)joiners used in conjuncts.
 _NAME_HI_RE = re.compile(r"^[\u0900-\u097F][\u0900-\u097F .\u200c\u200d]*$")
 _GUARDIAN_RE = re.compile(r"^[A-Za-z\u0900-\u097F][A-Za-z\u0900-\u097F .'\-\u200c\u200d]*$")
-_PIN_RE = re.compile(r"^[1-9]\d{5}$")
 MAX_AGE_YEARS = 120
 
 
@@ -216,7 +216,7 @@ def validate_profile(data: dict[str, Any], profile: CitizenProfile) -> dict[str,
 
     pincode = re.sub(r"\s", "", str(data.get("pincode") or ""))
     if pincode:
-        if not _PIN_RE.match(pincode):
+        if not geo_selectors.is_pincode(pincode):
             err("pincode", _("A PIN code has 6 digits and does not start with 0."), "invalid_pin")
         elif district is not None:
             districts = set(

@@ -35,7 +35,6 @@ from ekseva.forms.expressions import ExpressionError
 from ekseva.forms.messages import message
 
 ALL_ERRORS = "__all__"
-PINCODE_RE = re.compile(r"^[1-9][0-9]{5}$")
 IFSC_RE = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 _LATIN_RE = re.compile(r"^[\x20-\x7e\s]*$")
 _DEVANAGARI_RE = re.compile(
@@ -229,12 +228,12 @@ def _clean_mobile(_f: Field, raw: Any, _values: Mapping[str, Any]) -> str:
 
 
 def _clean_pincode(f: Field, raw: Any, values: Mapping[str, Any]) -> str:
+    from ekseva.geo import selectors
+
     pin = re.sub(r"\s", "", _string(raw))
-    if not PINCODE_RE.match(pin):
+    if not selectors.is_pincode(pin):
         raise _Invalid("pincode_invalid")
     if f.district_field and values.get(f.district_field):
-        from ekseva.geo import selectors
-
         district = selectors.unit_by_code(values[f.district_field])
         if district is not None and not selectors.pin_in_district(pin, district):
             raise _Invalid("pincode_district")
