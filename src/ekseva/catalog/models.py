@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ekseva.core import clock
+from ekseva.core.models import BilingualName
 
 # The first four letters of an IFSC name the bank. A list of the banks a state
 # department settles with; extend it as departments are onboarded.
@@ -79,7 +80,7 @@ class Deliverable(models.TextChoices):
     LICENCE = "licence", _("Licence")
 
 
-class Department(models.Model):
+class Department(BilingualName, models.Model):
     class Kind(models.TextChoices):
         GOVERNMENT = "government", _("Government department")
         UNIVERSITY = "university", _("University")
@@ -106,11 +107,8 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.code
 
-    def name(self, language: str = "en") -> str:
-        return self.name_hi if language == "hi" and self.name_hi else self.name_en
 
-
-class Service(models.Model):
+class Service(BilingualName, models.Model):
     code = models.CharField(max_length=60, unique=True)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
     name_en = models.CharField(max_length=250)
@@ -129,9 +127,6 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.code
-
-    def name(self, language: str = "en") -> str:
-        return self.name_hi if language == "hi" and self.name_hi else self.name_en
 
     def refresh_search_text(self) -> None:
         parts = [self.name_en, self.name_hi, *self.keywords_en, *self.keywords_hi, self.code]

@@ -5,6 +5,17 @@ from __future__ import annotations
 from django.db import models
 
 
+class BilingualName:
+    """For models with ``name_en`` and ``name_hi``: the name in a language, English
+    when the Hindi one is missing."""
+
+    name_en: str
+    name_hi: str
+
+    def name(self, language: str = "en") -> str:
+        return self.name_hi if language == "hi" and self.name_hi else self.name_en
+
+
 class IdentifierSequence(models.Model):
     """One row per identifier sequence key (see ``ekseva.core.ids``)."""
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from ekseva.core.models import BilingualName
 
-class AdminUnit(models.Model):
+
+class AdminUnit(BilingualName, models.Model):
     class Kind(models.TextChoices):
         STATE = "state", "State"
         DISTRICT = "district", "District"
@@ -56,9 +58,6 @@ class AdminUnit(models.Model):
         would escape Devanagari on SQLite, so aliases are not searched there)."""
         names = [self.name_en, self.name_hi, *(self.aliases or [])]
         return " | ".join(n.casefold() for n in names if n)
-
-    def name(self, language: str = "en") -> str:
-        return self.name_hi if language == "hi" and self.name_hi else self.name_en
 
     @property
     def district(self) -> AdminUnit | None:
