@@ -15,6 +15,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("accounts",),
     ("forms",),
     ("catalog",),
+    ("payments",),
     ("web",),
 ]
 LEVEL = {app: level for level, apps in enumerate(LAYERS) for app in apps}

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ekseva.accounts",
     "ekseva.forms",
     "ekseva.catalog",
+    "ekseva.payments",
     "ekseva.web",
 ]
 
@@ -151,6 +152,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "ekseva.core.tasks.seal_audit_log", "schedule": 5.0},
     "outbox-sweep": {"task": "ekseva.notifications.tasks.sweep_outbox", "schedule": 60.0},
     "ledger-snapshot": {"task": "ekseva.ledger.tasks.snapshot_balances", "schedule": 300.0},
+    "payments-poll": {"task": "ekseva.payments.tasks.poll_due", "schedule": 60.0},
+    "payments-sweep": {"task": "ekseva.payments.tasks.sweep", "schedule": 6 * 3600.0},
 }
 
 # --- auth --------------------------------------------------------------------
@@ -219,6 +222,22 @@ NOTIFY_REFERENCE_PREFIX = env("NOTIFY_REFERENCE_PREFIX", "ekseva")  # unique per
 SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", 10)
 # Show the developer outbox at /<lang>/dev/outbox/ (never in production).
 DEV_OUTBOX = env_bool("DEV_OUTBOX", DEBUG or not env("DATABASE_URL"))
+
+# --- payments (docs/payments.md) ----------------------------------------------------
+# Gateways a payer may choose, in order; the first is the default.
+PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "sandbox")
+PAYMENT_CHECKOUT_MINUTES = env_int("PAYMENT_CHECKOUT_MINUTES", 30)  # the payer's window
+PAYMENT_EXPIRY_GRACE_SECONDS = env_int("PAYMENT_EXPIRY_GRACE_SECONDS", 600)  # polled after
+PAYMENT_POLL_FIRST_SECONDS = env_int("PAYMENT_POLL_FIRST_SECONDS", 60)  # doubles per poll
+PAYMENT_POLL_MAX_SECONDS = env_int("PAYMENT_POLL_MAX_SECONDS", 900)
+PAYMENT_LATE_SUCCESS_DAYS = env_int("PAYMENT_LATE_SUCCESS_DAYS", 3)  # the sweep asks again
+# The sandbox gateway signs its returns and webhooks with this key.
+SANDBOX_GATEWAY_SECRET = env("SANDBOX_GATEWAY_SECRET", SECRET_KEY + ":sandbox")
+RAZORPAY_KEY_ID = env("RAZORPAY_KEY_ID", "")
+RAZORPAY_KEY_SECRET = env("RAZORPAY_KEY_SECRET", "")
+RAZORPAY_WEBHOOK_SECRET = env("RAZORPAY_WEBHOOK_SECRET", "")
+RAZORPAY_API_BASE = env("RAZORPAY_API_BASE", "https://api.razorpay.com/v1")
+RAZORPAY_TIMEOUT_SECONDS = env_int("RAZORPAY_TIMEOUT_SECONDS", 10)
 
 # --- i18n ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -8,6 +8,7 @@ from ekseva.web import views as web_views
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("ekseva.catalog.api_urls")),
+    path("payments/", include("ekseva.payments.api_urls")),
 ]
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Gateways call these server to server: no language prefix, no session.
+    path("payments/webhooks/", include("ekseva.payments.webhook_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -22,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("account/", include("ekseva.accounts.urls")),
     path("services/", include("ekseva.catalog.urls")),
     path("geo/", include("ekseva.geo.urls")),
+    path("payments/", include("ekseva.payments.urls")),
     path("dev/", include("ekseva.notifications.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,

@@ -41,6 +41,8 @@ CHART: dict[str, KindRule] = {
     AccountKind.KIOSK_COMMISSION_PAYABLE: KindRule("kiosk_commission", Side.CREDIT, "required"),
     AccountKind.TDS_PAYABLE: KindRule("tds_payable", Side.CREDIT, "none"),
     AccountKind.REFUNDS_PAYABLE: KindRule("refunds_payable", Side.CREDIT, "none"),
+    # expense: debit-normal (what gateways keep of each payment, tax included)
+    AccountKind.GATEWAY_FEES: KindRule("gateway_fees", Side.DEBIT, "optional"),
     # income: credit-normal
     AccountKind.OPERATOR_REVENUE: KindRule("operator_revenue", Side.CREDIT, "none"),
 }

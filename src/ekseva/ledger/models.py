@@ -51,6 +51,7 @@ class AccountKind(models.TextChoices):
     TDS_PAYABLE = "tds_payable", "TDS payable"
     REFUNDS_PAYABLE = "refunds_payable", "Refunds payable"
     BANK = "bank", "Bank"
+    GATEWAY_FEES = "gateway_fees", "Gateway fees"
 
 
 class Account(models.Model):

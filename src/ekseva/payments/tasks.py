@@ -1,0 +1,20 @@
+"""Celery tasks: thin wrappers over the services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="ekseva.payments.tasks.process_refund", ignore_result=True)
+def process_refund(refund_pk: int) -> None:
+    services.process_refund(refund_pk)
+
+
+@shared_task(name="ekseva.payments.tasks.poll_due", ignore_result=True)
+def poll_due() -> int:
+    return services.poll_due()
+
+
+@shared_task(name="ekseva.payments.tasks.sweep", ignore_result=True)
+def sweep() -> None:
+    services.sweep()

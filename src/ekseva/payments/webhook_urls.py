@@ -1,0 +1,3 @@
+"""Gateway webhooks (being written)."""
+
+urlpatterns: list = []
