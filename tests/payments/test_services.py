@@ -335,3 +335,27 @@ def test_wallet_payment_and_topup(fake_gateway, effects, committed):
         services.refund(paid, 4000, reason="withdrawn", idempotency_key="wr")
     assert wallet(account) == 5000
     assert verify.verify() == []
+
+
+def test_refund_of_a_spent_topup_is_refused_in_words(fake_gateway, effects):
+    topup = make_payment(
+        purpose="wallet_topup",
+        target="K0009",
+        key="t9",
+        lines=[{**FEE_LINES[0], "code": "topup", "amount_paise": 5000}],
+    )
+    succeed(topup)
+    from ekseva.ledger import accounts
+    from ekseva.ledger import services as ledger
+
+    wallet = accounts.get_or_open("kiosk_wallet", "K0009")
+    ledger.post(
+        "wallet.debit",
+        [(wallet, 4000), (accounts.get_or_open("operator_revenue"), -4000)],
+        idempotency_key="spend",
+    )
+    with pytest.raises(PaymentError) as caught:
+        services.refund(topup, 5000, reason="asked back", idempotency_key="r9")
+    assert "already been spent" in caught.value.en and caught.value.hi
+    topup.refresh_from_db()
+    assert topup.status == Status.SUCCEEDED and topup.refunded_amount == 0

@@ -732,9 +732,22 @@ def refund(
                     "यह अनुरोध कुंजी पहले ही किसी दूसरी धनवापसी के लिए उपयोग हो चुकी है।",
                 )
             return existing
-        return _refund_locked(
-            payment, amount, kind=kind, reason=reason, idempotency_key=idempotency_key, actor=actor
-        )
+        try:
+            with transaction.atomic():
+                return _refund_locked(
+                    payment,
+                    amount,
+                    kind=kind,
+                    reason=reason,
+                    idempotency_key=idempotency_key,
+                    actor=actor,
+                )
+        except ledger.InsufficientFunds as exc:
+            # A top-up whose money the kiosk has already spent cannot be taken back.
+            raise PaymentError(
+                f"The money has already been spent from the wallet: {exc.en}",
+                f"राशि वॉलेट से पहले ही खर्च हो चुकी है: {exc.hi}",
+            ) from exc
 
 
 def _refund_digest(payment: Payment, amount: int, kind: str, reason: str) -> str:
