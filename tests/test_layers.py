@@ -16,6 +16,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("forms",),
     ("catalog",),
     ("payments",),
+    ("applications",),
     ("web",),
 ]
 LEVEL = {app: level for level, apps in enumerate(LAYERS) for app in apps}

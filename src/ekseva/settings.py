@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "ekseva.forms",
     "ekseva.catalog",
     "ekseva.payments",
+    "ekseva.applications",
     "ekseva.web",
 ]
 
@@ -222,6 +223,15 @@ NOTIFY_REFERENCE_PREFIX = env("NOTIFY_REFERENCE_PREFIX", "ekseva")  # unique per
 SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", 10)
 # Show the developer outbox at /<lang>/dev/outbox/ (never in production).
 DEV_OUTBOX = env_bool("DEV_OUTBOX", DEBUG or not env("DATABASE_URL"))
+
+# Saturdays (1st..5th of the month) on which state offices are closed, e.g. "2,4".
+WORKDAYS_SATURDAYS_OFF = [int(n) for n in env_list("WORKDAYS_SATURDAYS_OFF", "")]
+
+# --- applications (docs/applications.md) ---------------------------------------------
+# A fee-pending application is closed this long after the last date (payments in flight).
+APPLICATION_FEE_GRACE_HOURS = env_int("APPLICATION_FEE_GRACE_HOURS", 24)
+# Drafts are reminded this long before the window closes.
+APPLICATION_REMIND_HOURS = env_int("APPLICATION_REMIND_HOURS", 48)
 
 # --- payments (docs/payments.md) ----------------------------------------------------
 # Gateways a payer may choose, in order; the first is the default.

@@ -35,8 +35,10 @@ DISTRICT_RE = re.compile(r"^district:[A-Za-z0-9_-]+$")
 SERVICE_KEYS = {
     "code", "department", "name", "summary", "keywords", "category", "channels", "districts",
     "illustrative", "note", "sources", "availability", "cutoff_date", "eligibility", "form",
-    "documents", "fees", "time_limit", "workflow", "deliverable", "how_to_apply",
+    "documents", "fees", "time_limit", "workflow", "deliverable", "how_to_apply", "withdrawal",
 }  # fmt: skip
+WITHDRAWAL_REFUNDS = ("full", "government_fee", "none")
+DIM_KEYS = {"min_width", "min_height", "max_width", "max_height"}
 REQUIRED_SERVICE_KEYS = (
     "code",
     "department",
@@ -269,6 +271,8 @@ def check_service(data: Any) -> tuple[dict | None, list[Issue]]:
     if "eligibility" in data:
         _check_eligibility(c, data["eligibility"], names, field_ids, cutoff is not None)
     _check_documents(c, data.get("documents", []), names)
+    _check_correction_fields(c, data.get("availability"), field_ids)
+    _check_withdrawal(c, data.get("withdrawal"))
     fees = _check_fees(c, data.get("fees"), names, field_ids)
     if fees is not None:
         out["fees"] = fees
@@ -305,12 +309,37 @@ def _check_availability(c: _Checker, value: Any) -> None:
             c.bad((*path, "late_until"), "a late window needs a closing date")
     correction = value.get("correction")
     if correction is not None and c.keys(
-        correction, (*path, "correction"), {"opens", "closes"}, ("opens", "closes")
+        correction, (*path, "correction"), {"opens", "closes", "fields"}, ("opens", "closes")
     ):
         c_opens = c.date(correction.get("opens"), (*path, "correction", "opens"))
         c_closes = c.date(correction.get("closes"), (*path, "correction", "closes"))
         if c_opens and c_closes and c_closes < c_opens:
             c.bad((*path, "correction", "closes"), "the correction window closes before it opens")
+
+
+def _check_correction_fields(c: _Checker, availability: Any, field_ids: frozenset[str]) -> None:
+    """``availability.correction.fields``: the answers an applicant may correct."""
+    correction = (availability or {}).get("correction") if isinstance(availability, dict) else None
+    if not isinstance(correction, dict) or "fields" not in correction:
+        return
+    path = ("availability", "correction", "fields")
+    fields = correction["fields"]
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        c.bad(path, "fields must be a list of form field ids")
+        return
+    for name in fields:
+        if name not in field_ids:
+            c.bad(path, f"{name!r} is not a field of the form")
+
+
+def _check_withdrawal(c: _Checker, value: Any) -> None:
+    """``withdrawal: {refund: full | government_fee | none}``: what a withdrawal gives back."""
+    if value is None:
+        return
+    if not c.keys(value, ("withdrawal",), {"refund"}, ("refund",)):
+        return
+    if value.get("refund") not in WITHDRAWAL_REFUNDS:
+        c.bad(("withdrawal", "refund"), "refund must be one of: " + ", ".join(WITHDRAWAL_REFUNDS))
 
 
 def _check_time_limit(c: _Checker, value: Any) -> None:
@@ -442,7 +471,7 @@ def _check_documents(c: _Checker, docs: Any, names: frozenset[str]) -> None:
         if not c.keys(
             doc,
             path,
-            {"id", "label", "formats", "max_kb", "mandatory", "mandatory_if"},
+            {"id", "label", "formats", "max_kb", "mandatory", "mandatory_if", "dims"},
             ("id", "label", "formats", "max_kb"),
         ):
             continue
@@ -466,6 +495,9 @@ def _check_documents(c: _Checker, docs: Any, names: frozenset[str]) -> None:
             c.bad((*path, "mandatory"), "must be true or false")
         if "mandatory_if" in doc:
             c.rule(doc["mandatory_if"], (*path, "mandatory_if"), names)
+        if "dims" in doc and c.keys(doc["dims"], (*path, "dims"), DIM_KEYS):
+            for key, value in doc["dims"].items():
+                c.positive_int(value, (*path, "dims", key))
 
 
 def _check_fees(

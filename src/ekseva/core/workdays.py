@@ -1,0 +1,54 @@
+"""Working days: what a time limit of "30 working days" means.
+
+A working day is a day that is not a Sunday and not a public holiday of the
+state (the ``holidays`` package: national holidays plus the state's own, for
+``EKSEVA_STATE_CODE``). Saturdays count as working days; a state that closes
+its offices on some Saturdays sets that in ``WORKDAYS_SATURDAYS_OFF`` (e.g.
+``2,4`` for the second and fourth Saturday). Used for due dates now and for
+the Lok Sewa Guarantee time limits of the back office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import holidays
+from django.conf import settings
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int) -> frozenset[dt.date]:
+    try:
+        table = holidays.country_holidays("IN", subdiv=settings.EKSEVA_STATE_CODE, years=year)
+    except NotImplementedError:
+        table = holidays.country_holidays("IN", years=year)
+    return frozenset(table.keys())
+
+
+def is_working_day(day: dt.date) -> bool:
+    if day.weekday() == 6:
+        return False
+    if day.weekday() == 5 and (day.day - 1) // 7 + 1 in settings.WORKDAYS_SATURDAYS_OFF:
+        return False
+    return day not in _holidays(day.year)
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The day ``days`` working days after ``start`` (``start`` itself not counted)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    day = start
+    left = days
+    while left:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            left -= 1
+    return day
+
+
+def due_date(start: dt.date, days: int, kind: str) -> dt.date:
+    """The due date of a time limit of ``days`` of ``kind`` ("working" or "calendar")."""
+    if kind == "working":
+        return add_working_days(start, days)
+    return start + dt.timedelta(days=days)

@@ -1,0 +1,199 @@
+"""The application life cycle through its services."""
+
+import pytest
+
+from ekseva.applications import services
+from ekseva.applications.models import (
+    ApplicationError,
+    InvalidTransition,
+    Status,
+    WindowClosed,
+)
+from ekseva.core import ids
+from ekseva.notifications.models import Message
+from ekseva.payments import services as payments
+from ekseva.payments.gateways import GatewayResult
+from ekseva.payments.models import Outcome
+from ekseva.payments.models import Status as PaymentStatus
+
+from .conftest import ANSWERS, jpeg
+
+pytestmark = pytest.mark.django_db
+
+
+def filled(service, citizen):
+    app = services.start(citizen, service)
+    result = services.save_step(app, "about", ANSWERS, actor=citizen)
+    assert result.ok, result.errors
+    app.refresh_from_db()
+    services.attach_upload(app, "photo", jpeg(), actor=citizen)
+    return app
+
+
+def pay(app, key="pay-1", payment_id="pay_1"):
+    payment = services.start_payment(app, idempotency_key=key, actor=app.applicant)
+    payments.start_checkout(payment, return_url="/r/")
+    payment.refresh_from_db()
+    return payments.apply_result(
+        payment,
+        GatewayResult(
+            status="succeeded",
+            order_id=payment.gateway_order_id,
+            payment_id=payment_id,
+            amount=payment.amount,
+            method="upi",
+        ),
+        source="webhook",
+    )
+
+
+def test_draft_is_prefilled_and_pinned(service, citizen):
+    app = services.start(citizen, service)
+    assert app.status == Status.DRAFT and app.number is None
+    assert app.version_id == service.current_version_id
+    assert app.history.get().to_status == Status.DRAFT
+
+
+def test_a_bad_answer_is_refused_and_the_good_ones_kept(service, citizen):
+    app = services.start(citizen, service)
+    result = services.save_step(
+        app, "about", {**ANSWERS, "date_of_birth": "31-02-2000"}, actor=citizen
+    )
+    assert "date_of_birth" in result.errors
+    app.refresh_from_db()
+    assert app.answers["gender"] == "M"
+    assert app.step == "about"
+
+
+def test_submit_issues_the_number_and_sends_it(service, citizen):
+    app = filled(service, citizen)
+    app = services.submit(app, declaration=True, actor=citizen)
+    assert app.status == Status.FEE_PENDING
+    assert ids.is_valid(app.number) and app.number.startswith("MP26TST")
+    assert app.fee_total == 50000 + 4000 + 720
+    channels = set(
+        Message.objects.filter(template="applications.submitted").values_list("channel", flat=True)
+    )
+    assert channels == {"sms", "email", "inapp"}
+    assert [c.to_status for c in app.history.all()] == ["draft", "submitted", "fee_pending"]
+
+
+def test_submit_refusals(service, citizen, frozen_clock):
+    app = services.start(citizen, service)
+    with pytest.raises(ApplicationError):
+        services.submit(app, declaration=False, actor=citizen)
+    with pytest.raises(ApplicationError):  # unanswered, no photo
+        services.submit(app, declaration=True, actor=citizen)
+    problems = services.check_complete(app)
+    assert "date_of_birth" in problems
+
+
+def test_ineligible_is_told_why(service, citizen):
+    app = services.start(citizen, service)
+    services.save_step(app, "about", {**ANSWERS, "graduate": "no"}, actor=citizen)
+    app.refresh_from_db()
+    problems = services.check_complete(app)
+    assert problems["__eligibility__"] == ["Graduates only"]
+
+
+def test_payment_moves_it_on_and_sets_the_due_date(service, citizen):
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    payment = pay(app)
+    app.refresh_from_db()
+    assert payment.outcome == Outcome.FULFILLED
+    assert app.status == Status.RECEIVED and app.paid_payment == payment.reference
+    assert app.due_date is not None
+    assert Message.objects.filter(template="applications.payment_received").exists()
+    with pytest.raises(ApplicationError):
+        services.start_payment(app, idempotency_key="again", actor=citizen)
+
+
+def test_paying_twice_refunds_the_second(service, citizen, django_capture_on_commit_callbacks):
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    first = services.start_payment(app, idempotency_key="a", actor=citizen)
+    second = services.start_payment(app, idempotency_key="b", actor=citizen)
+    for payment, pid in ((first, "p1"), (second, "p2")):
+        payments.start_checkout(payment, return_url="/r/")
+        payment.refresh_from_db()
+        with django_capture_on_commit_callbacks(execute=True):
+            payments.apply_result(
+                payment,
+                GatewayResult(
+                    status="succeeded",
+                    order_id=payment.gateway_order_id,
+                    payment_id=pid,
+                    amount=payment.amount,
+                ),
+                source="webhook",
+            )
+    second.refresh_from_db()
+    assert second.outcome == Outcome.DUPLICATE and second.status == PaymentStatus.REFUNDED
+
+
+def test_late_window_adds_the_late_fee(service, citizen, frozen_clock):
+    app = filled(service, citizen)
+    frozen_clock.advance(days=16)  # 2026-07-01: in the late window
+    app = services.submit(app, declaration=True, actor=citizen)
+    assert app.late and any(line["code"] == "late" for line in app.fee_lines)
+
+
+def test_a_draft_cannot_be_submitted_after_the_close(service, citizen, frozen_clock):
+    app = filled(service, citizen)
+    frozen_clock.advance(days=21)  # 2026-07-06 10:00, after late_until
+    with pytest.raises(WindowClosed):
+        services.submit(app, declaration=True, actor=citizen)
+    assert services.close_lapsed() == 1
+    app.refresh_from_db()
+    assert app.status == Status.CLOSED
+
+
+def test_withdrawn_application_paid_late_is_refunded(
+    service, citizen, django_capture_on_commit_callbacks
+):
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    payment = services.start_payment(app, idempotency_key="k", actor=citizen)
+    payments.start_checkout(payment, return_url="/r/")
+    services.withdraw(app, reason="changed my mind", actor=citizen)
+    payment.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.apply_result(
+            payment,
+            GatewayResult(
+                status="succeeded",
+                order_id=payment.gateway_order_id,
+                payment_id="p",
+                amount=payment.amount,
+            ),
+            source="webhook",
+        )
+    payment.refresh_from_db()
+    assert payment.outcome == Outcome.UNUSABLE and payment.status == PaymentStatus.REFUNDED
+
+
+def test_withdraw_after_payment_refunds_by_the_rule(
+    service, citizen, django_capture_on_commit_callbacks
+):
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    payment = pay(app)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.withdraw(app, reason="not going", actor=citizen)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    app.refresh_from_db()
+    assert app.status == Status.WITHDRAWN
+    with pytest.raises(InvalidTransition):
+        services.withdraw(app, reason="again", actor=citizen)
+
+
+def test_correction_only_in_its_window_and_only_allowed_fields(service, citizen, frozen_clock):
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    pay(app)
+    with pytest.raises(WindowClosed):
+        services.correct(app, {"gender": "F"}, actor=citizen)
+    frozen_clock.advance(days=22)  # 2026-07-07
+    app.refresh_from_db()
+    with pytest.raises(ApplicationError):
+        services.correct(app, {"social_category": "SC"}, actor=citizen)
+    correction = services.correct(app, {"gender": "F"}, actor=citizen)
+    assert correction.changes == {"gender": ["M", "F"]}
+    assert not correction.applied  # the correction fee is due first
