@@ -197,3 +197,31 @@ def test_correction_only_in_its_window_and_only_allowed_fields(service, citizen,
     correction = services.correct(app, {"gender": "F"}, actor=citizen)
     assert correction.changes == {"gender": ["M", "F"]}
     assert not correction.applied  # the correction fee is due first
+
+
+def test_public_tracking_needs_number_and_mobile_or_birth_date(service, citizen):
+    import datetime as dt
+
+    from ekseva.applications import selectors
+
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    assert selectors.track(app.number, mobile="9876500001") == app
+    assert selectors.track(app.number.lower(), mobile="+91 98765 00001") == app
+    assert selectors.track(app.number, date_of_birth=dt.date(2000, 1, 15)) == app
+    assert selectors.track(app.number, mobile="9876500002") is None
+    assert selectors.track(app.number) is None
+    assert selectors.track("MP26TST0000001X", mobile="9876500001") is None
+    assert selectors.track("garbage!", mobile="9876500001") is None
+
+
+def test_someone_elses_application_is_not_found(service, citizen, other_citizen):
+    from django.http import Http404
+
+    from ekseva.applications import selectors
+
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    assert selectors.visible_or_404(citizen, number=app.number) == app
+    with pytest.raises(Http404):
+        selectors.visible_or_404(other_citizen, number=app.number)
+    with pytest.raises(Http404):
+        selectors.visible_or_404(other_citizen, pk=app.pk)
