@@ -272,6 +272,7 @@ def _replay(existing: Payment, digest: str) -> Payment:
             "This request key was already used for a different payment.",
             "यह अनुरोध कुंजी पहले ही किसी दूसरे भुगतान के लिए उपयोग हो चुकी है।",
         )
+    existing.replayed = True  # not made by this call: the API answers 200, not 201
     return existing
 
 
@@ -731,6 +732,7 @@ def refund(
                     "This request key was already used for a different refund.",
                     "यह अनुरोध कुंजी पहले ही किसी दूसरी धनवापसी के लिए उपयोग हो चुकी है।",
                 )
+            existing.replayed = True  # not made by this call: the API answers 200, not 201
             return existing
         try:
             with transaction.atomic():
