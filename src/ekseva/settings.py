@@ -154,6 +154,11 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-snapshot": {"task": "ekseva.ledger.tasks.snapshot_balances", "schedule": 300.0},
     "payments-poll": {"task": "ekseva.payments.tasks.poll_due", "schedule": 60.0},
     "payments-sweep": {"task": "ekseva.payments.tasks.sweep", "schedule": 6 * 3600.0},
+    # The sandbox gateway's due webhooks (late successes, retries); nothing when none is due.
+    "payments-sandbox-webhooks": {
+        "task": "ekseva.payments.tasks.deliver_sandbox_webhooks",
+        "schedule": 30.0,
+    },
 }
 
 # --- auth --------------------------------------------------------------------
