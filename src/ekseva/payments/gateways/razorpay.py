@@ -277,8 +277,11 @@ class RazorpayGateway(Gateway):
         SettingSpec(
             "RAZORPAY_WEBHOOK_SECRET", "the secret set on the dashboard's webhook", secret=True
         ),
-        SettingSpec("RAZORPAY_API_BASE", "Razorpay API address"),
-        SettingSpec("RAZORPAY_TIMEOUT_SECONDS", "timeout of each call to Razorpay, seconds"),
+        # These two have defaults (settings.py); check_config checks their values.
+        SettingSpec("RAZORPAY_API_BASE", "Razorpay API address", required=False),
+        SettingSpec(
+            "RAZORPAY_TIMEOUT_SECONDS", "timeout of each call to Razorpay, seconds", required=False
+        ),
     )
 
     FEE_RATE: ClassVar[Decimal] = Decimal("0.02")
@@ -496,8 +499,12 @@ class RazorpayGateway(Gateway):
         captured = [item for item in ordered if is_captured(item)]
         if captured:
             return result_from_payment(captured[0], order_id)
-        if ordered and ordered[-1].get("status") == "failed":
-            return result_from_payment(ordered[-1], order_id)
+        if ordered:
+            # The latest attempt failed (or was given back uncaptured): failed, until
+            # a later attempt or a late capture says otherwise.
+            latest_result = result_from_payment(ordered[-1], order_id)
+            if latest_result.status == "failed":
+                return latest_result
         latest = ordered[-1] if ordered else {}
         return GatewayResult(
             status="pending",
