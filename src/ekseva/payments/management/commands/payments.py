@@ -5,6 +5,10 @@
   needs a person (in the file but not here, here but not in the file, amount or
   fee differs, an unknown refund); 2: the file could not be read (the line and
   the reason are printed) and nothing was written.
+- ``settle --frequency daily|weekly [--date D] [--department X] [--post --bank-ref REF]``:
+  make (or recompute, while drafts) the department settlement batches of the
+  period holding D (default: the one that ended last) and, with ``--post``, post
+  them. Exit 1 if a department was refused (it is named, the others go on).
 
 Each action is one ``add_<action>_arguments(sub)`` plus one ``<action>(command,
 options)`` function, registered in ``ACTIONS``.
@@ -95,8 +99,6 @@ def report_lines(run: ReconciliationRun) -> list[str]:
             if part
         )
         amounts = f"file {_money(item.file_amount)}, ours {_money(item.ledger_amount)}"
-        if item.category == ItemCategory.FEE_DIFFERS:
-            amounts += f", fee {_money(item.file_fee)} (expected {_money(item.expected_fee)})"
         lines.append(
             f"  {where:<11} {ItemCategory(item.category).label}: {ids}; {amounts}; {item.note}"
         )
@@ -145,17 +147,81 @@ def reconcile(command: BaseCommand, options: dict[str, Any]) -> None:
         )
 
 
+# --------------------------------------------------------------------------- settle
+
+
+def add_settle_arguments(sub: Any) -> None:
+    parser = sub.add_parser(
+        "settle",
+        help="make the department settlement batches of a day or week (and post them)",
+    )
+    parser.add_argument("--frequency", required=True, choices=["daily", "weekly"])
+    parser.add_argument(
+        "--date",
+        help="a day of the period to settle (default: yesterday, or last Monday–Sunday week)",
+    )
+    parser.add_argument("--department", help="only this department (its code, e.g. LSG)")
+    parser.add_argument(
+        "--post", action="store_true", help="post the batches: payable → bank, one entry each"
+    )
+    parser.add_argument("--bank-ref", dest="bank_ref", help="the bank transfer's reference")
+
+
+def settle(command: BaseCommand, options: dict[str, Any]) -> None:
+    from ekseva.payments import settlements
+
+    if options["post"] and not options.get("bank_ref"):
+        raise CommandError("--post needs --bank-ref, the reference of the bank transfer")
+    frequency = options["frequency"]
+    day = None
+    if options.get("date"):
+        # the day after the period that holds --date: make_due settles the period before it
+        given = _date(options["date"])
+        day = (
+            given + dt.timedelta(days=1)
+            if frequency == settlements.DAILY
+            else given + dt.timedelta(days=7 - given.weekday())
+        )
+    try:
+        report = settlements.make_due(frequency, day, department_code=options.get("department"))
+    except PaymentError as exc:
+        raise CommandError(exc.en) from None
+    refused = [(code, exc.en) for code, exc in report.refused]
+    period = f"{report.period_start:%Y-%m-%d}..{report.period_end:%Y-%m-%d}"
+    command.stdout.write(f"{frequency} settlements for {period}: {len(report.batches)} batch(es)")
+    for batch in report.batches:
+        if options["post"] and batch.status == settlements.SettlementStatus.DRAFT:
+            try:
+                batch = settlements.post(batch, options["bank_ref"], actor=None)
+            except PaymentError as exc:
+                refused.append((batch.department_code, f"{batch.reference}: {exc.en}"))
+        command.stdout.write(
+            f"  {batch.reference}  {batch.department_code:<10} {batch.status:<6}  "
+            f"collected {format_inr(batch.collected)}  refunded {format_inr(batch.refunded)}  "
+            f"owed {format_inr(batch.owed)}"
+            + (f"  bank ref {batch.bank_reference}" if batch.bank_reference else "")
+        )
+    for code, message in refused:
+        command.stderr.write(f"  {code}: {message}")
+    if refused:
+        raise CommandError(f"{len(refused)} department(s) refused", returncode=EXIT_ATTENTION)
+
+
 # --------------------------------------------------------------------------- the command
 
 Action = Callable[[BaseCommand, dict[str, Any]], None]
 
 ACTIONS: dict[str, tuple[Callable[[Any], None], Action]] = {
     "reconcile": (add_reconcile_arguments, reconcile),
+    "settle": (add_settle_arguments, settle),
 }
 
 
 class Command(BaseCommand):
-    help = "Payments: 'reconcile' a gateway settlement file."
+    help = (
+        "Payments: 'reconcile' a gateway settlement file; 'settle' departments (make and "
+        "post settlement batches)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
