@@ -157,7 +157,7 @@ def parse_dimensions(text: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in text.split(";"))
 
 
-def _dimension_pattern(key: str, value: str | None = None) -> str:
+def dimension_pattern(key: str, value: str | None = None) -> str:
     """A regular expression (Python, SQLite and PostgreSQL alike) matching a
     dimensions string that holds ``key`` (= ``value``, if given)."""
     wanted = re.escape(value) if value is not None else "[^;]*"
@@ -203,14 +203,14 @@ def rollup_totals(
     for key, value in (filters or {}).items():
         if value is None or value == "":
             wanted[key] = frozenset({""})
-            rows = rows.exclude(dimensions__regex=_dimension_pattern(key))
+            rows = rows.exclude(dimensions__regex=dimension_pattern(key))
         elif isinstance(value, str):
             wanted[key] = frozenset({value})
-            rows = rows.filter(dimensions__regex=_dimension_pattern(key, value))
+            rows = rows.filter(dimensions__regex=dimension_pattern(key, value))
         else:
             wanted[key] = frozenset(value)
             if "" not in wanted[key]:
-                rows = rows.filter(dimensions__regex=_dimension_pattern(key))
+                rows = rows.filter(dimensions__regex=dimension_pattern(key))
     columns = ["dimensions"]
     if by_day:
         columns.append("day")

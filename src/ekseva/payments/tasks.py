@@ -27,3 +27,12 @@ def deliver_sandbox_webhooks() -> int:
     from . import sandbox
 
     return sandbox.deliver_due()
+
+
+@shared_task(name="ekseva.payments.tasks.make_settlements", ignore_result=True)
+def make_settlements() -> int:
+    """Nightly (02:00): the department settlement batches of the period just ended
+    (and of the days before it that have none yet). Returns how many batches."""
+    from . import settlements
+
+    return sum(len(report.batches) for report in settlements.make_scheduled())
