@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template.loader import render_to_string
@@ -33,7 +35,8 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ekseva.payments import gateways, services
+from ekseva.core import clock
+from ekseva.payments import gateways, reconcile, services
 from ekseva.payments.gateways.razorpay import (
     RazorpayError,
     RazorpayGateway,
@@ -45,6 +48,7 @@ from ekseva.payments.gateways.razorpay import (
 from ekseva.payments.models import (
     GatewayEvent,
     GatewayUnavailable,
+    ItemCategory,
     Outcome,
     Payment,
     PaymentError,
@@ -1058,3 +1062,33 @@ def test_refund_through_razorpay(rzp, effects):
         for call in refund_calls
     )
     assert services.balance_of("gateway_clearing", "razorpay") == 0
+
+
+@pytest.mark.django_db
+def test_recorded_settlement_report_reconciles_a_razorpay_payment_and_its_refund(rzp, effects):
+    """Paid through Razorpay on 5 January, refunded on the 6th, settled on the 7th:
+    the recorded report matches both, with Razorpay's fee as expected; the two other
+    payments in the report are not ours."""
+    _gateway, transport = rzp
+    with clock.frozen(dt.datetime(2026, 1, 5, 13, 32, tzinfo=ZoneInfo("Asia/Kolkata"))):
+        payment = razorpay_payment(transport)
+        started = services.start_checkout(payment, return_url="/back/")
+        transport.answer("GET", f"/payments/{PAY}", load("payments_fetch_captured.json"))
+        paid = services.handle_return(started.payment, return_params())
+        clock.advance(days=1)
+        refund = services.refund(paid, 12360, reason="withdrawn", idempotency_key="rf-recon")
+        transport.answer("POST", f"/payments/{PAY}/refund", load("refunds_create.json"))
+        services.process_refund(refund.pk)
+        clock.advance(days=1)
+        text = raw("settlement_recon.csv").decode()
+        run = reconcile.import_file("razorpay", "settlement_recon.csv", text)
+
+    assert sorted((item.line, item.category) for item in run.items.all()) == [
+        (2, ItemCategory.MATCHED),
+        (3, ItemCategory.NOT_IN_LEDGER),
+        (5, ItemCategory.NOT_IN_LEDGER),
+        (6, ItemCategory.REFUND_MATCHED),
+    ]
+    matched = run.items.get(line=2)
+    assert (matched.payment_id, matched.file_fee, matched.expected_fee) == (paid.pk, 291, 291)
+    assert (run.gross, run.fees) == (12360 + 50000 + 9999 - 12360, 291 + 1180 + 236)
