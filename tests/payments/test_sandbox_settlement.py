@@ -62,7 +62,7 @@ def test_expected_fee_is_unknown_for_methods_the_sandbox_does_not_price(gateway)
     assert gateway.expected_fee(12360, "") is None
 
 
-def _pay(method: str, fields: dict, target: str):
+def _pay(method: str, target: str):
     payment = make_payment(gateway="sandbox", target=target)
     services.start_checkout(payment, return_url="http://testserver/back/")
     payment.refresh_from_db()
@@ -79,16 +79,16 @@ def _pay(method: str, fields: dict, target: str):
 
 def test_settlement_file_round_trip(gateway, effects, frozen_clock, committed):
     day = frozen_clock.today()
-    by_card, card_order = _pay("card", {}, "A1")
-    by_upi, upi_order = _pay("upi", {}, "A2")
-    by_bank, bank_order = _pay("netbanking", {}, "A3")
+    by_card, card_order = _pay("card", "A1")
+    _, upi_order = _pay("upi", "A2")
+    _, bank_order = _pay("netbanking", "A3")
     with committed():
         refund = services.refund(by_card, 2000, reason="part", idempotency_key="r1")
     refund.refresh_from_db()
     assert refund.status == RefundStatus.PROCESSED
     # An order paid the next day is in the next day's file only.
     frozen_clock.advance(days=1)
-    _next_day, next_order = _pay("upi", {}, "A4")
+    _next_day, next_order = _pay("upi", "A4")
 
     text = sandbox.settlement_csv(day)
     assert text.splitlines()[0] == HEADER

@@ -144,8 +144,10 @@ def status_view(payment: Payment, *, language: str, user: Any) -> StatusView:
 
     label_key = "label_hi" if language == "hi" else "label_en"
     lines = [
-        Line(label=str(line.get(label_key) or line.get("label_en") or line["code"]),
-             amount=int(line["amount_paise"]))
+        Line(
+            label=str(line.get(label_key) or line.get("label_en") or line["code"]),
+            amount=int(line["amount_paise"]),
+        )
         for line in payment.lines
     ]
     try:

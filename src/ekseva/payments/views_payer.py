@@ -277,8 +277,7 @@ def _test_values() -> list[dict[str, str]]:
             "No answer from the bank: the payment stays pending until its time runs out."
         ),
         sandbox.LATE: _(
-            "You are told it failed; the money is taken %(minutes)s minutes later "
-            "(a late success)."
+            "You are told it failed; the money is taken %(minutes)s minutes later (a late success)."
         )
         % {"minutes": int(sandbox.LATE_CAPTURE_AFTER.total_seconds() // 60)},
         sandbox.DUPLICATE: _("Paid; the gateway's notice of it arrives three times."),
@@ -343,9 +342,9 @@ def sandbox_checkout(request: HttpRequest, order_id: str) -> HttpResponse:
                 return redirect(_back_url(return_url, order))
             _mark_errors(posted)
     forms_by_method = {
-        method: posted if posted is not None and method == chosen else _method_form(
-            method, None, language
-        )
+        method: posted
+        if posted is not None and method == chosen
+        else _method_form(method, None, language)
         for method in METHOD_FORMS
     }
     context = {

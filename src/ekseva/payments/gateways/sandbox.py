@@ -147,9 +147,7 @@ class SandboxGateway(Gateway):
             if key.lower() == sandbox.SIGNATURE_HEADER.lower():
                 signature = str(value).strip().lower()
         if not signature or len(body) > MAX_WEBHOOK_BYTES:
-            raise SignatureError(
-                "The webhook is not signed.", "वेबहुक पर हस्ताक्षर नहीं है।"
-            )
+            raise SignatureError("The webhook is not signed.", "वेबहुक पर हस्ताक्षर नहीं है।")
         if not hmac.compare_digest(sandbox.sign_webhook(body), signature):
             raise SignatureError(
                 "The webhook's signature does not verify.", "वेबहुक का हस्ताक्षर सत्यापित नहीं हुआ।"
@@ -343,9 +341,7 @@ def _settlement_row(
     if kind == "refund" and not cell["refund_id"]:
         bad.append(("a refund row needs its refund_id", "धनवापसी पंक्ति में refund_id आवश्यक है"))
     if kind == "payment" and cell["refund_id"]:
-        bad.append(
-            ("a payment row has no refund_id", "भुगतान पंक्ति में refund_id नहीं होना चाहिए")
-        )
+        bad.append(("a payment row has no refund_id", "भुगतान पंक्ति में refund_id नहीं होना चाहिए"))
     if not bad:
         if amount == 0:
             bad.append(("amount_paise must be above zero", "amount_paise शून्य से अधिक होना चाहिए"))
