@@ -242,9 +242,9 @@ def test_run_page_shows_totals_counts_and_items(staff, mixed_run):
     table = page.split("data-items")[1]
     assert table.count("<tr data-item=") == 3
     matched = mixed_run.items.get(category=ItemCategory.MATCHED)
-    link = views_reconcile.payment_url(matched.payment)
-    if link:  # the payments console is mounted: each item opens its payment
-        assert f'<a href="{link}">{matched.payment.reference}</a>' in table
+    link = f"/en/payments/manage/{matched.payment.reference}/"  # the payments console
+    assert views_reconcile.payment_url(matched.payment) == link
+    assert f'<a href="{link}">{matched.payment.reference}</a>' in table
     assert "&#x27;=cmd|calc" not in table and "=cmd|calc" in table  # shown as text
     assert "Download the items (CSV)" in page
 
