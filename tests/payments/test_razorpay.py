@@ -35,6 +35,7 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ekseva.accounts.models import User
 from ekseva.core import clock
 from ekseva.payments import gateways, reconcile, services
 from ekseva.payments.gateways.razorpay import (
@@ -1092,3 +1093,66 @@ def test_recorded_settlement_report_reconciles_a_razorpay_payment_and_its_refund
     matched = run.items.get(line=2)
     assert (matched.payment_id, matched.file_fee, matched.expected_fee) == (paid.pk, 291, 291)
     assert (run.gross, run.fees) == (12360 + 50000 + 9999 - 12360, 291 + 1180 + 236)
+
+
+@pytest.mark.django_db
+def test_razorpay_reaches_our_webhook_and_return_addresses(rzp, effects, client):
+    """Through the real URLs: the webhook endpoint reads Razorpay's headers, the
+    return page takes the hidden form's POST."""
+    _gateway, transport = rzp
+    payment = razorpay_payment(transport)
+    services.start_checkout(payment, return_url="/back/")
+    url = "/payments/webhooks/razorpay/"
+    body = raw("webhook_payment_captured.json")
+    signed = {
+        "HTTP_X_RAZORPAY_SIGNATURE": webhook_signature(body),
+        "HTTP_X_RAZORPAY_EVENT_ID": EVENT_ID,
+    }
+    forged = {**signed, "HTTP_X_RAZORPAY_SIGNATURE": webhook_signature(body, "guessed")}
+    refused = client.post(url, body, content_type="application/json", **forged)
+    assert refused.status_code == 400
+    assert GatewayEvent.objects.count() == 0
+    first = client.post(url, body, content_type="application/json", **signed)
+    again = client.post(url, body, content_type="application/json", **signed)
+    assert (first.status_code, first.json()) == (200, {"status": "ok"})
+    assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
+    payment.refresh_from_db()
+    assert payment.status == Status.SUCCEEDED and effects.done == {"APP1": 1}
+
+    transport.answer("GET", f"/payments/{PAY}", load("payments_fetch_captured.json"))
+    back = client.post(f"/en/payments/{payment.reference}/return/", return_params())
+    assert back.status_code == 302
+    assert back["Location"].endswith(f"/payments/{payment.reference}/")
+    bad = client.post(
+        f"/en/payments/{payment.reference}/return/",
+        return_params(tampered(return_params()["razorpay_signature"])),
+    )
+    assert bad.status_code == 400
+    assert services.succeeded_effects(payment) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_the_payer_pays_through_our_pages(rzp, effects, client, language):
+    """The payer's pay button renders the hand-over page; the hidden form's POST
+    (what checkout.js's handler sends) comes back to the return address."""
+
+    _gateway, transport = rzp
+    citizen = User.objects.create_citizen("9826012345")
+    transport.answer("POST", "/orders", load("orders_create.json"))
+    payment = make_payment(gateway="razorpay", payer=citizen, payer_name="Asha Verma")
+    client.force_login(citizen)
+    page = client.post(f"/{language}/payments/{payment.reference}/pay/")
+    assert page.status_code == 200
+    assert page.templates[0].name == "payments/razorpay/checkout.html"
+    html = page.content.decode()
+    return_url = f"http://testserver/{language}/payments/{payment.reference}/return/"
+    assert f'action="{return_url}"' in html
+    assert page.context["razorpay_options"]["order_id"] == ORDER
+    assert ("रेज़रपे से भुगतान करें" if language == "hi" else "Pay with Razorpay") in html
+
+    transport.answer("GET", f"/payments/{PAY}", load("payments_fetch_captured.json"))
+    back = client.post(return_url, return_params())
+    assert back.status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == Status.SUCCEEDED and effects.done == {"APP1": 1}
