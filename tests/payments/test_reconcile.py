@@ -559,3 +559,74 @@ def test_a_file_with_only_its_header_is_an_empty_run(settling_gateway, effects):
 def test_gateways_that_read_settlement_files(settling_gateway):
     names = [gateway.name for gateway in reconcile.settlement_gateways()]
     assert "fake" in names and "wallet" not in names
+
+
+# --- at the same moment (PostgreSQL) ---------------------------------------------------
+
+
+def _race(*works) -> list[object]:
+    """Run each work in its own thread at once; its result or the exception it raised."""
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    results: list[object] = [None] * len(works)
+    barrier = threading.Barrier(len(works))
+
+    def run(index, work) -> None:
+        try:
+            barrier.wait()
+            results[index] = work()
+        except Exception as exc:  # the test looks at what was raised
+            results[index] = exc
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(works)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_imported_twice_at_once_is_one_run(settling_gateway, effects):
+    payment = paid("APP1", "pay_1")
+    late = open_payment("APP2")
+    services.expire(late)
+    text = settlement_csv(row(payment), row(late, "pay_2"))
+    runs = _race(*[lambda: reconcile.import_file("fake", "f.csv", text)] * 4)
+    assert all(isinstance(run, ReconciliationRun) for run in runs), runs
+    assert {run.pk for run in runs} == {ReconciliationRun.objects.get().pk}
+    assert sorted(run.replayed for run in runs) == [False, True, True, True]
+    assert settlement_entries().count() == 2
+    assert effects.done == {"APP1": 1, "APP2": 1}
+    assert clearing() == 0
+    assert verify() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_files_with_the_same_row_at_once_post_it_once(settling_gateway, effects):
+    payment = paid("APP1", "pay_1")
+    late = open_payment("APP2")
+    services.expire(late)
+    # the same rows in the other order: the imports queue on the payments, no deadlock
+    files = [
+        settlement_csv(row(payment, sid="s1"), row(late, "pay_2", sid="s1")),
+        settlement_csv(row(late, "pay_2", sid="s2"), row(payment, sid="s2")),
+    ]
+    runs = _race(*[lambda t=t: reconcile.import_file("fake", "f.csv", t) for t in files])
+    assert all(isinstance(run, ReconciliationRun) for run in runs), runs
+    assert ReconciliationRun.objects.count() == 2
+    assert settlement_entries().count() == 2
+    assert effects.done == {"APP1": 1, "APP2": 1}
+    categories = sorted(
+        ReconciliationItem.objects.filter(payment=late).values_list("category", flat=True)
+    )
+    assert categories == [ItemCategory.LATE_SUCCESS, ItemCategory.MATCHED]
+    assert clearing() == 0
+    assert verify() == []

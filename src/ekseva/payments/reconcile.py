@@ -77,6 +77,7 @@ CATEGORY_ORDER = [
 SETTLEMENT_KIND = "gateway.settlement"
 _KEY_LIMIT = JournalEntry._meta.get_field("idempotency_key").max_length
 _NOTE_LIMIT = ReconciliationItem._meta.get_field("note").max_length
+_CHUNK = 500  # ids per query, well within SQLite's and PostgreSQL's parameter limits
 
 
 # --------------------------------------------------------------------------- reading
@@ -230,6 +231,29 @@ class _Import:
                 note=note[:_NOTE_LIMIT],
                 **values,
             )
+        )
+
+
+def _lock_payments(gateway_name: str, rows: list[SettlementRow]) -> None:
+    """Lock every payment the file names, in id order, before any row is worked:
+    two imports naming the same payments in another order then queue, never deadlock.
+    (In chunks, so a long file stays within the database's parameter limit.)"""
+    payment_ids = sorted({row.payment_id for row in rows if row.payment_id})
+    order_ids = sorted({row.order_id for row in rows if row.order_id})
+    mine = Payment.objects.filter(gateway=gateway_name)
+    pks: set[int] = set()
+    for ids, field_name in ((payment_ids, "gateway_payment_id"), (order_ids, "gateway_order_id")):
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            pks.update(mine.filter(**{f"{field_name}__in": chunk}).values_list("pk", flat=True))
+    ordered = sorted(pks)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        list(
+            Payment.objects.select_for_update()
+            .filter(pk__in=chunk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
 
 
@@ -562,6 +586,7 @@ def _import(
         rows=len(rows),
     )
     state = _Import(gateway=gateway, run=run, actor=actor)
+    _lock_payments(gateway.name, rows)
     for row in rows:
         if row.kind == "payment":
             _payment_row(state, row)
