@@ -288,3 +288,23 @@ def test_csv_of_the_items(staff, mixed_run):
     assert rows[0]["file_amount_paise"] == "12360" and rows[0]["line"] == "2"
     assert rows[1]["order_id"] == "'=cmd|calc"  # never a formula in a spreadsheet
     assert rows[2]["line"] == "" and rows[2]["payment_reference"].startswith("PY")
+
+
+def test_pages_do_not_query_per_item(
+    staff, settling_gateway, effects, django_assert_max_num_queries
+):
+    payments = [succeed(make_payment(target=f"APP{i}"), payment_id=f"pay_{i}") for i in range(12)]
+    runs = [
+        reconcile.import_file(
+            "fake", f"f{i}.csv", settlement_csv(*[row(p, sid=f"s{i}") for p in payments])
+        )
+        for i in range(3)
+    ]
+    staff.get(url("reconcile_run", runs[0].pk))  # warm the session and the caches
+    with django_assert_max_num_queries(12):
+        page = staff.get(url("reconcile_run", runs[0].pk)).content.decode()
+    assert page.split("data-items")[1].count("<tr data-item=") == 12
+    with django_assert_max_num_queries(12):
+        assert staff.get(url("reconcile_list")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert staff.get(url("reconcile_run_csv", runs[0].pk)).status_code == 200
