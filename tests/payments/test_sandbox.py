@@ -567,3 +567,16 @@ def test_a_decided_order_is_not_paid_twice(client, committed, effects):
     html = response.content.decode()
     assert "This order is paid" in html and "Go back to the portal" in html
     assert len(order_of(payment).attempts) == 1
+
+
+def test_the_checkout_page_does_not_exist_where_the_sandbox_is_not_enabled(
+    client, effects, settings
+):
+    payment = make_payment(gateway="sandbox")
+    page = checkout(payment)
+    settings.PAYMENT_GATEWAYS = ["razorpay"]
+    assert client.get(page).status_code == 404
+    assert (
+        client.post(page, {"method": "upi", "upi-upi_handle": "success@sandbox"}).status_code == 404
+    )
+    assert order_of(payment).status == "created"

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -316,7 +317,10 @@ def _method_form(method: str, data: Any, language: str) -> forms.Form:
 def sandbox_checkout(request: HttpRequest, order_id: str) -> HttpResponse:
     """The sandbox gateway's hosted checkout page (a separate 'site': its own header).
     Anyone holding the link may pay, as on a real gateway's page; the return URL comes
-    signed in the link, so the page sends people nowhere else."""
+    signed in the link, so the page sends people nowhere else. Where the sandbox is not
+    enabled (PAYMENT_GATEWAYS), the page does not exist: no test value can pay anything."""
+    if "sandbox" not in settings.PAYMENT_GATEWAYS:
+        raise Http404("the sandbox gateway is not enabled")
     order = sandbox.get_order(order_id)
     if order is None:
         raise Http404("no such order")
