@@ -203,3 +203,26 @@ def test_a_declined_payment_is_paid_again_by_card(live_server, page, snap, brows
         Status.SUCCEEDED,
         "card",
     )
+
+
+def test_no_answer_from_the_bank_shows_the_confirming_page(live_server, page, snap):
+    citizen, payment = citizen_with_payment()
+    sign_in(page, live_server, citizen)
+    page.goto(f"{live_server.url}/en/payments/{payment.reference}/")
+    page.get_by_role("button", name=WORDS["en"]["pay"]).click()
+    page.wait_for_url(re.compile(r"/payments/sandbox/checkout/"))
+    choose(page, WORDS["en"], "upi")
+    page.get_by_label("UPI ID").fill("timeout@sandbox")
+    page.get_by_role("button", name=WORDS["en"]["pay"]).click()
+
+    page.wait_for_url(f"{live_server.url}/en/payments/{payment.reference}/")
+    status = page.locator("#payment-status")
+    assert status.get_attribute("data-status") == "pending"
+    assert page.get_by_text("We are confirming your payment with the bank.").is_visible()
+    assert page.locator("progress").is_visible()
+    # htmx asks again every few seconds and swaps the section in place
+    with page.expect_response(lambda r: r.url.endswith(f"/payments/{payment.reference}/")):
+        pass
+    assert page.locator("#payment-status").get_attribute("data-status") == "pending"
+    assert fits_the_phone(page)
+    snap(page, "confirming")
