@@ -180,3 +180,39 @@ def test_pdf_of_an_empty_period(fake_gateway, effects, frozen_clock):
     assert empty.owed == 0 and statements.items(empty) == []
     text = pdf_text(statements.settlement_pdf(empty, "en"))
     assert "Nothing in this period." in text and "Examination Board (PEB)" in text
+
+
+def test_statements_show_what_was_carried(fake_gateway, effects, frozen_clock):
+    """Tuesday owes ₹100 back; Wednesday's batch is posted with it set against."""
+    monday = pay()
+    at(TUE)
+    refund(monday)
+    wed = TUE + dt.timedelta(days=1)
+    at(wed)
+    tuesday = settlements.make_batch("LSG", TUE, TUE, "daily", actor=None)
+    owing = pdf_text(statements.settlement_pdf(tuesday, "en"))
+    assert "The department owes ₹100.00 back for this period" in owing
+    pay()
+    pay()
+    pay()
+    at(wed + dt.timedelta(days=1))
+    wednesday = settlements.make_batch("LSG", wed, wed, "daily", actor=None)
+    draft_head = {
+        row[0]: row[1:]
+        for row in rows_of(statements.settlement_csv(wednesday))
+        if row and row[0].startswith(("Owed back", "Transfer"))
+    }
+    assert draft_head == {
+        "Owed back from an earlier settlement": [tuesday.reference, "-100.00"],
+        "Transfer to bank (INR)": ["200.00"],
+    }
+    wednesday = settlements.post(wednesday, "UTR-W", actor=None)
+    rows = rows_of(statements.settlement_csv(wednesday))
+    assert ["Set against this settlement", tuesday.reference, "-100.00"] in rows
+    assert ["Transfer to bank (INR)", "200.00"] in rows
+    text = pdf_text(statements.settlement_pdf(wednesday, "en"))
+    assert f"Owed back from {tuesday.reference}" in text and "₹200.00" in text
+    tuesday.refresh_from_db()
+    told = pdf_text(statements.settlement_pdf(tuesday, "en"))
+    assert f"Set against settlement {wednesday.reference}" in told
+    assert "owes ₹100.00 back" not in told  # it is settled now

@@ -144,8 +144,13 @@ def settlement_csv(settlement: Settlement) -> str:
     write(["Owed (INR)", rupees_text(settlement.owed)])
     write(["Payments", settlement.payments_count])
     write(["Refunds", settlement.refunds_count])
+    label = (
+        "Set against this settlement"
+        if settlement.status == SettlementStatus.POSTED
+        else "Owed back from an earlier settlement"
+    )
     for earlier in carried:
-        write(["Set against this settlement", earlier.reference, rupees_text(earlier.owed)])
+        write([label, earlier.reference, rupees_text(earlier.owed)])
     if carried or settlement.status == SettlementStatus.POSTED:
         write(["Transfer to bank (INR)", rupees_text(max(settlements.transfer_of(settlement), 0))])
     write([])
