@@ -405,8 +405,13 @@ def test_refund_row_matched_through_its_payment_when_the_id_is_new_here(settling
     item = run.items.get(line=2)
     assert item.category == ItemCategory.REFUND_MATCHED
     assert item.payment == payment
-    assert refund.reference in item.note and "still pending" in item.note
+    assert refund.reference in item.note and "now marked processed" in item.note
     assert JournalEntry.objects.filter(idempotency_key="settlement:fake:refund:rfnd_77").exists()
+    # The gateway has paid it back: the sweep must not ask for it again.
+    refund.refresh_from_db()
+    assert refund.status == "processed" and refund.gateway_refund_id == "rfnd_77"
+    assert services.balance_of("refunds_payable") == 0
+    assert verify() == []
 
 
 def test_refund_nobody_asked_for_is_refund_unknown(settling_gateway, effects):

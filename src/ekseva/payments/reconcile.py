@@ -471,7 +471,13 @@ def _refund_row(state: _Import, row: SettlementRow) -> None:
         ],
         payment,
     )
-    pending = f"the refund is still {refund.status} here" if refund.status != "processed" else ""
+    pending = ""
+    if refund.status != "processed":
+        # The gateway has paid it back: mark it so, or the sweep would ask again.
+        pending = f"the refund was {refund.status} here and is now marked processed"
+        services.record_refund_paid(
+            refund, gateway_refund_id=row.refund_id, source="reconciliation"
+        )
     state.add(row, ItemCategory.REFUND_MATCHED, **common, note=_join(label, pending, settled))
 
 
