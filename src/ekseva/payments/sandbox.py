@@ -245,7 +245,11 @@ def _attempt(method: str, shown: str, status: str, reason: str = "") -> dict[str
     }
 
 
-def _schedule(order: SandboxOrder, kind: str, attempt: dict, *, due: dt.datetime, event_id=""):
+def _schedule(
+    order: SandboxOrder, kind: str, attempt: dict, *, due: dt.datetime, event_id: str = ""
+) -> SandboxWebhook:
+    """A webhook the sandbox will send at ``due`` about ``attempt`` (the same
+    ``event_id`` again is a redelivery of one event)."""
     payload = {
         "order_id": order.order_id,
         "payment_id": attempt["payment_id"],
