@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -155,6 +156,16 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-snapshot": {"task": "ekseva.ledger.tasks.snapshot_balances", "schedule": 300.0},
     "payments-poll": {"task": "ekseva.payments.tasks.poll_due", "schedule": 60.0},
     "payments-sweep": {"task": "ekseva.payments.tasks.sweep", "schedule": 6 * 3600.0},
+    # Department settlement batches of the day (or week) just ended, at 02:00 IST.
+    "payments-settlements": {
+        "task": "ekseva.payments.tasks.make_settlements",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    # The sandbox gateway's due webhooks (late successes, retries); nothing when none is due.
+    "payments-sandbox-webhooks": {
+        "task": "ekseva.payments.tasks.deliver_sandbox_webhooks",
+        "schedule": 30.0,
+    },
 }
 
 # --- auth --------------------------------------------------------------------
@@ -241,6 +252,8 @@ PAYMENT_EXPIRY_GRACE_SECONDS = env_int("PAYMENT_EXPIRY_GRACE_SECONDS", 600)  # p
 PAYMENT_POLL_FIRST_SECONDS = env_int("PAYMENT_POLL_FIRST_SECONDS", 60)  # doubles per poll
 PAYMENT_POLL_MAX_SECONDS = env_int("PAYMENT_POLL_MAX_SECONDS", 900)
 PAYMENT_LATE_SUCCESS_DAYS = env_int("PAYMENT_LATE_SUCCESS_DAYS", 3)  # the sweep asks again
+# How often departments are settled by the nightly run: daily or weekly (Monday–Sunday).
+SETTLEMENT_FREQUENCY = env("SETTLEMENT_FREQUENCY", "daily")
 # The sandbox gateway signs its returns and webhooks with this key.
 SANDBOX_GATEWAY_SECRET = env("SANDBOX_GATEWAY_SECRET", SECRET_KEY + ":sandbox")
 RAZORPAY_KEY_ID = env("RAZORPAY_KEY_ID", "")

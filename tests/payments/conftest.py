@@ -188,3 +188,76 @@ def succeed(payment: Payment, payment_id: str = "pay_1", amount: int | None = No
         ),
         source="webhook",
     )
+
+
+# --------------------------------------------------------------------------- settlement files
+# (added for reconciliation: a fake gateway that reads the sandbox's CSV layout)
+
+SETTLEMENT_HEADER = (
+    "settlement_id,settled_on,type,order_id,payment_id,refund_id,amount_paise,fee_paise,tax_paise"
+)
+
+
+class SettlingGateway(FakeGateway):
+    """The fake gateway plus a settlement file in the sandbox's CSV layout and a fee
+    of 2 % + 18 % GST on it (``fee_rate`` in basis points, tax included)."""
+
+    fee_rate = 236
+
+    def expected_fee(self, amount: int, method: str) -> int | None:
+        return amount * self.fee_rate // 10000
+
+    def parse_settlement(self, text: str):
+        import csv
+        import io
+
+        from ekseva.payments.gateways import SettlementRow
+        from ekseva.payments.models import PaymentError
+
+        lines = text.splitlines()
+        if not lines or lines[0].strip() != SETTLEMENT_HEADER:
+            raise PaymentError("Line 1: not a settlement file header", "पंक्ति 1: शीर्षक गलत है")
+        rows = []
+        for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if number == 1 or not cells:
+                continue
+            if len(cells) != 9:
+                raise PaymentError(f"Line {number}: expected 9 columns", f"पंक्ति {number}: 9 स्तंभ")
+            sid, day, kind, order, pay, refund, amount, fee, tax = cells
+            try:
+                amount, fee, tax = int(amount), int(fee), int(tax)
+            except ValueError:
+                raise PaymentError(
+                    f"Line {number}: amounts must be whole paise", f"पंक्ति {number}: राशि"
+                ) from None
+            rows.append(
+                SettlementRow(
+                    line=number,
+                    kind=kind,
+                    payment_id=pay,
+                    order_id=order,
+                    amount=amount,
+                    fee=fee,
+                    tax=tax,
+                    settlement_id=sid,
+                    settled_on=day,
+                    refund_id=refund,
+                )
+            )
+        return rows
+
+
+@pytest.fixture
+def settling_gateway(fake_gateway):
+    """``fake`` replaced by a ``SettlingGateway`` (removed again by ``fake_gateway``)."""
+    gateway = SettlingGateway()
+    gateways.register(gateway)
+    return gateway
+
+
+def settlement_csv(*rows: tuple) -> str:
+    """A settlement file: the header, then one line per tuple of the nine columns."""
+    return (
+        "\n".join([SETTLEMENT_HEADER, *(",".join(str(cell) for cell in row) for row in rows)])
+        + "\n"
+    )

@@ -8,7 +8,8 @@ balance never scans an account's whole history once it has been snapshotted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Max, Min, Sum
@@ -143,3 +144,102 @@ def daily_totals(
         .order_by("day")
     )
     return [DayTotal(row["day"], row["debits"], row["credits"], row["count"]) for row in grouped]
+
+
+# Group keys of ``rollup_totals`` that are not dimensions but the account itself.
+ACCOUNT_KEYS = ("account", "owner")
+
+
+def parse_dimensions(text: str) -> dict[str, str]:
+    """The canonical "key=value;…" string of an entry or rollup row → a dict."""
+    if not text:
+        return {}
+    return dict(part.split("=", 1) for part in text.split(";"))
+
+
+def dimension_pattern(key: str, value: str | None = None) -> str:
+    """A regular expression (Python, SQLite and PostgreSQL alike) matching a
+    dimensions string that holds ``key`` (= ``value``, if given)."""
+    wanted = re.escape(value) if value is not None else "[^;]*"
+    return f"(^|;){re.escape(key)}={wanted}(;|$)"
+
+
+def rollup_totals(
+    start: dt.date,
+    end: dt.date,
+    *,
+    account_kind: str | None = None,
+    account: Account | str | None = None,
+    group_by: Sequence[str] = ("department", "service", "channel", "district"),
+    filters: Mapping[str, str | Iterable[str] | None] | None = None,
+    by_day: bool = False,
+) -> list[dict]:
+    """Debits, credits and postings count from the daily rollups on days
+    ``start``..``end`` (inclusive), summed over shards and grouped by the
+    dimension keys in ``group_by`` (and by day if ``by_day``).
+
+    - ``account_kind`` / ``account`` (an ``Account`` or its code) narrow the
+      accounts; with neither, every account counts (then debits equal credits).
+    - ``group_by`` may also name ``"account"`` (the account code) or ``"owner"``
+      (its owner key). A row without a dimension gets "" for it.
+    - ``filters``: key → value (equal), a collection of values (one of them), or
+      ``None`` (the key must be absent). ``""`` also means absent.
+
+    Each result is a dict of the group keys (plus ``"day"``) and ``debits``,
+    ``credits``, ``count``, sorted by day then the keys. Reads only rollup rows:
+    the database sums them per day × account × dimensions string, then the
+    strings are parsed and regrouped here, so any dimension can be chosen
+    without a schema change."""
+    rows = DailyRollup.objects.filter(day__gte=start, day__lte=end)
+    if account is not None:
+        rows = (
+            rows.filter(account__code=account)
+            if isinstance(account, str)
+            else rows.filter(account=account)
+        )
+    if account_kind is not None:
+        rows = rows.filter(account__kind=account_kind)
+    wanted: dict[str, frozenset[str]] = {}
+    for key, value in (filters or {}).items():
+        if value is None or value == "":
+            wanted[key] = frozenset({""})
+            rows = rows.exclude(dimensions__regex=dimension_pattern(key))
+        elif isinstance(value, str):
+            wanted[key] = frozenset({value})
+            rows = rows.filter(dimensions__regex=dimension_pattern(key, value))
+        else:
+            wanted[key] = frozenset(value)
+            if "" not in wanted[key]:
+                rows = rows.filter(dimensions__regex=dimension_pattern(key))
+    columns = ["dimensions"]
+    if by_day:
+        columns.append("day")
+    if "account" in group_by:
+        columns.append("account__code")
+    if "owner" in group_by:
+        columns.append("account__owner")
+    grouped = rows.values(*columns).annotate(
+        debits=Sum("debits"), credits=Sum("credits"), count=Sum("count")
+    )
+    totals: dict[tuple, dict] = {}
+    for row in grouped.order_by():
+        dims = parse_dimensions(row["dimensions"])
+        if any(dims.get(key, "") not in values for key, values in wanted.items()):
+            continue
+        group = {}
+        if by_day:
+            group["day"] = row["day"]
+        for key in group_by:
+            if key == "account":
+                group[key] = row["account__code"]
+            elif key == "owner":
+                group[key] = row["account__owner"]
+            else:
+                group[key] = dims.get(key, "")
+        slot = totals.setdefault(
+            tuple(group.values()), {**group, "debits": 0, "credits": 0, "count": 0}
+        )
+        slot["debits"] += row["debits"]
+        slot["credits"] += row["credits"]
+        slot["count"] += row["count"]
+    return [totals[key] for key in sorted(totals)]

@@ -272,6 +272,7 @@ def _replay(existing: Payment, digest: str) -> Payment:
             "This request key was already used for a different payment.",
             "यह अनुरोध कुंजी पहले ही किसी दूसरे भुगतान के लिए उपयोग हो चुकी है।",
         )
+    existing.replayed = True  # not made by this call: the API answers 200, not 201
     return existing
 
 
@@ -731,6 +732,7 @@ def refund(
                     "This request key was already used for a different refund.",
                     "यह अनुरोध कुंजी पहले ही किसी दूसरी धनवापसी के लिए उपयोग हो चुकी है।",
                 )
+            existing.replayed = True  # not made by this call: the API answers 200, not 201
             return existing
         try:
             with transaction.atomic():
@@ -869,25 +871,43 @@ def process_refund(refund: Refund | int) -> Refund:
             refund.save()
             audit.record("payments.refund.failed", obj=refund, after={"error": result.error})
             return refund
-        payment = refund.payment
-        funding = ledger_accounts.get_or_open(*gateway.funding_account(payment))
-        ledger.post(
-            "refund.paid",
-            [
-                (ledger_accounts.get_or_open("refunds_payable"), refund.amount),
-                (funding, -refund.amount),
-            ],
-            idempotency_key=f"refund:{refund.reference}:paid",
-            memo=f"refund {refund.reference} of {payment.reference}",
-            reference=f"payment:{payment.reference}",
-            dimensions=payment.dimensions(),
-        )
-        refund.status = RefundStatus.PROCESSED
-        refund.gateway_refund_id = result.refund_id
-        refund.processed_at = clock.now()
-        refund.last_error = ""
-        refund.save()
-        audit.record("payments.refund.processed", obj=refund, after={"id": result.refund_id})
+        _mark_processed(refund, gateway, result.refund_id, source="gateway")
+    return refund
+
+
+def _mark_processed(refund: Refund, gateway: Any, refund_id: str, *, source: str) -> None:
+    """The gateway has paid the refund back (caller holds the refund row lock)."""
+    payment = refund.payment
+    funding = ledger_accounts.get_or_open(*gateway.funding_account(payment))
+    ledger.post(
+        "refund.paid",
+        [
+            (ledger_accounts.get_or_open("refunds_payable"), refund.amount),
+            (funding, -refund.amount),
+        ],
+        idempotency_key=f"refund:{refund.reference}:paid",
+        memo=f"refund {refund.reference} of {payment.reference}",
+        reference=f"payment:{payment.reference}",
+        dimensions=payment.dimensions(),
+    )
+    refund.status = RefundStatus.PROCESSED
+    refund.gateway_refund_id = refund_id or refund.gateway_refund_id
+    refund.processed_at = clock.now()
+    refund.last_error = ""
+    refund.save()
+    audit.record("payments.refund.processed", obj=refund, after={"id": refund_id, "source": source})
+
+
+def record_refund_paid(refund: Refund, *, gateway_refund_id: str, source: str) -> Refund:
+    """The gateway reports (e.g. in its settlement file) that it paid a refund back
+    that we still hold as pending or failed: mark it processed, so the sweep does
+    not ask for it again. A processed refund is left alone."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
+        if refund.status != RefundStatus.PROCESSED:
+            _mark_processed(
+                refund, gateways.get(refund.payment.gateway), gateway_refund_id, source=source
+            )
     return refund
 
 

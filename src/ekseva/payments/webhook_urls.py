@@ -1,3 +1,10 @@
-"""Gateway webhooks (being written)."""
+"""Gateway webhooks: POST /payments/webhooks/<gateway>/ (no language prefix, no
+session, no CSRF token: the gateway's signature is the check)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_webhook
+
+urlpatterns = [
+    path("<slug:gateway>/", views_webhook.receive, name="payments_webhook"),
+]

@@ -1,0 +1,262 @@
+"""PDF documents for people: statements now, receipts and certificates later.
+
+    from ekseva.core.pdf import Document
+
+    doc = Document("Settlement statement", language="hi")
+    doc.heading("निपटान विवरण")
+    doc.key_value([("विभाग", "लोक सेवा"), ("अवधि", "14-06-2026")])
+    doc.table(["सेवा", "राशि"], [["आय प्रमाण पत्र", "₹1,23,456.00"]], widths=(3, 1),
+              align=("LEFT", "RIGHT"))
+    data: bytes = doc.output()
+
+fpdf2 lays the page out; HarfBuzz (uharfbuzz) shapes the text, so Devanagari
+conjuncts (क्ष, त्र, श्री) and matras (ि before its consonant) come out right.
+The fonts are bundled in ``core/fonts`` (Noto Sans for Latin text, Noto Sans
+Devanagari for Hindi, regular and bold; SIL Open Font License, ``fonts/OFL.txt``)
+and embedded, subset, in every document: a PDF looks the same on any machine.
+Mixed text needs no markup: a character Noto Sans lacks is drawn in Noto Sans
+Devanagari (fpdf2's fallback fonts), in the same weight.
+
+Every page has a header with the portal's name in English and Hindi and the
+document's title, and a footer with "page n of N" and the time the document was
+generated (from ``core.clock``, so tests can fix it). Tables wrap long cells and
+repeat their header row on every page they run onto.
+
+Text extraction: when HarfBuzz draws one cluster of text with several glyphs
+(ि + consonant, a reph), fpdf2 gives the cluster's text to the first glyph and
+leaves the others out of the ToUnicode map, so some readers print their raw codes
+as stray control characters in the middle of a word. ``output()`` maps those
+glyphs to no text at all; tests/core/test_pdf.py extracts the words back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableBordersLayout, TableHeadingsDisplay, XPos, YPos
+from fpdf.output import OutputProducer
+
+from . import clock
+
+# fontTools (fpdf2's font subsetter) reports every table it subsets at INFO level.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+LATIN = "NotoSans"
+DEVANAGARI = "NotoSansDevanagari"
+FONT_FILES = {
+    (LATIN, ""): "NotoSans-Regular.ttf",
+    (LATIN, "B"): "NotoSans-Bold.ttf",
+    (DEVANAGARI, ""): "NotoSansDevanagari-Regular.ttf",
+    (DEVANAGARI, "B"): "NotoSansDevanagari-Bold.ttf",
+}
+
+MARGIN_MM = 15
+BODY_PT = 10
+SMALL_PT = 8
+LINE_MM = 5.5
+GREY = (90, 90, 90)
+RULE = (160, 160, 160)
+HEADING_FILL = (232, 236, 242)
+ALIGNS = frozenset({"LEFT", "RIGHT", "CENTER", "JUSTIFY"})
+
+
+class _NoText(int):
+    """A ToUnicode target that prints as nothing: fpdf2 formats each code point
+    with ``f"{code:04X}"``, so a glyph given ``(_NoText(),)`` is written ``<cid> <>``
+    (this glyph stands for no text of its own) instead of being left out."""
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+
+class _Pages(FPDF):
+    """fpdf2 with our header and footer (fpdf2 calls them on every page)."""
+
+    def __init__(self, document: Document) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self._document = document
+
+    def header(self) -> None:
+        self._document._header()
+
+    def footer(self) -> None:
+        self._document._footer()
+
+
+class Document:
+    """An A4 document in one language (``en`` or ``hi``) for the labels the
+    document itself prints (footer); the caller passes text already in it."""
+
+    def __init__(self, title: str = "", *, language: str = "en") -> None:
+        self.title = title
+        self.language = "hi" if language == "hi" else "en"
+        self.generated_at = clock.local_now()
+        pdf = _Pages(self)
+        for (family, style), file_name in FONT_FILES.items():
+            pdf.add_font(family, style, str(FONT_DIR / file_name))
+        pdf.set_fallback_fonts([DEVANAGARI], exact_match=False)
+        pdf.set_text_shaping(True)
+        pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+        pdf.set_auto_page_break(True, margin=MARGIN_MM + 5)
+        pdf.set_creation_date(clock.now())
+        pdf.set_title(title or settings.EKSEVA_PORTAL_NAME)
+        pdf.set_author(settings.EKSEVA_PORTAL_NAME)
+        pdf.set_creator(settings.EKSEVA_PORTAL_NAME)
+        pdf.set_lang("hi-IN" if self.language == "hi" else "en-IN")
+        self.pdf = pdf
+        with self._language():
+            pdf.add_page()
+        self._font()
+
+    # ------------------------------------------------------------------ page furniture
+
+    def _language(self) -> Any:
+        return translation.override(self.language)
+
+    def _font(self, size: float = BODY_PT, bold: bool = False) -> None:
+        self.pdf.set_font(LATIN, "B" if bold else "", size)
+
+    def _header(self) -> None:
+        pdf = self.pdf
+        pdf.set_text_color(0, 0, 0)
+        self._font(12, bold=True)
+        names = f"{settings.EKSEVA_PORTAL_NAME} · {settings.EKSEVA_PORTAL_NAME_HI}"
+        pdf.cell(0, 6, names, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._font(SMALL_PT)
+        pdf.set_text_color(*GREY)
+        state = f"{settings.EKSEVA_STATE_NAME} · {settings.EKSEVA_STATE_NAME_HI}"
+        pdf.cell(0, 4.5, state, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if self.title:
+            pdf.cell(0, 4.5, self.title, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_draw_color(*RULE)
+        pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(5)
+        self._font()
+
+    def _footer(self) -> None:
+        pdf = self.pdf
+        with self._language():
+            generated = _("Generated %(when)s") % {
+                "when": self.generated_at.strftime("%d-%m-%Y %H:%M %Z").strip()
+            }
+            page = _("Page %(page)s of %(pages)s") % {
+                "page": pdf.page_no(),
+                "pages": pdf.str_alias_nb_pages,
+            }
+        pdf.set_y(-MARGIN_MM)
+        self._font(SMALL_PT)
+        pdf.set_text_color(*GREY)
+        width = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
+        pdf.cell(width, 5, generated, align="L")
+        pdf.cell(width, 5, page, align="R")
+        pdf.set_text_color(0, 0, 0)
+
+    # ------------------------------------------------------------------ content
+
+    def heading(self, text: str, level: int = 1) -> None:
+        """A heading: level 1 (the document's) or 2 (a section's)."""
+        pdf = self.pdf
+        size = {1: 16, 2: 12.5}.get(level, 11)
+        if level > 1:
+            pdf.ln(2)
+        self._font(size, bold=True)
+        pdf.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1.5)
+        self._font()
+
+    def paragraph(self, text: str, *, bold: bool = False, size: float = BODY_PT) -> None:
+        """Running text, wrapped at the margins."""
+        self._font(size, bold=bold)
+        self.pdf.multi_cell(0, LINE_MM, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(1.5)
+        self._font()
+
+    def key_value(self, pairs: Iterable[tuple[str, str]], *, widths: Sequence[float] = (1, 2)):
+        """Labelled values, one pair a line (label in bold), wrapped if long."""
+        rows = [(str(label), str(value)) for label, value in pairs]
+        if not rows:
+            return
+        with self.pdf.table(
+            col_widths=tuple(widths),
+            first_row_as_headings=False,
+            borders_layout=TableBordersLayout.NONE,
+            text_align=("LEFT", "LEFT"),
+            line_height=LINE_MM,
+            padding=(0.6, 1, 0.6, 0),
+            align="LEFT",
+        ) as table:
+            for label, value in rows:
+                row = table.row()
+                row.cell(label, style=FontFace(family=LATIN, emphasis="BOLD"))
+                row.cell(value)
+        self.pdf.ln(2)
+
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        widths: Sequence[float] | None = None,
+        align: Sequence[str] | None = None,
+        *,
+        size: float = 9,
+    ) -> None:
+        """A table with a header row (repeated at the top of every page it runs
+        onto); ``widths`` are relative, ``align`` is LEFT, RIGHT or CENTER per column.
+        Cells are turned into text with ``str()``; long ones wrap."""
+        count = len(columns)
+        widths = tuple(widths) if widths else (1,) * count
+        align = tuple(a.upper() for a in align) if align else ("LEFT",) * count
+        if len(widths) != count or len(align) != count or not set(align) <= ALIGNS:
+            raise ValueError("one width and one alignment (LEFT/RIGHT/CENTER) per column")
+        self._font(size)
+        with self.pdf.table(
+            col_widths=widths,
+            text_align=align,
+            line_height=size * 0.5,
+            padding=(1, 1.2),
+            headings_style=FontFace(family=LATIN, emphasis="BOLD", fill_color=HEADING_FILL),
+            repeat_headings=TableHeadingsDisplay.ON_TOP_OF_EVERY_PAGE,
+            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+            align="LEFT",
+        ) as table:
+            table.row([str(column) for column in columns])
+            for values in rows:
+                if len(values) != count:
+                    raise ValueError(f"a row has {len(values)} cells, the table {count} columns")
+                table.row(["" if value is None else str(value) for value in values])
+        self.pdf.ln(3)
+        self._font()
+
+    def space(self, mm: float = 4) -> None:
+        self.pdf.ln(mm)
+
+    # ------------------------------------------------------------------ result
+
+    def output(self) -> bytes:
+        """The finished PDF."""
+        with self._language():  # the last page's footer is drawn now
+            return bytes(self.pdf.output(output_producer_class=_Producer))
+
+
+class _Producer(OutputProducer):
+    """Writes the file once every page (footers included) is drawn: first gives
+    the glyphs that stand for no text of their own an empty ToUnicode entry."""
+
+    def bufferize(self) -> bytearray:
+        for font in self.fpdf.fonts.values():
+            subset = getattr(font, "subset", None)
+            if subset is None:
+                continue
+            for glyph, _code in subset.items():
+                if glyph is not None and glyph.unicode == ():
+                    glyph.unicode = (_NoText(),)
+        return super().bufferize()

@@ -1,0 +1,159 @@
+"""core.pdf: Hindi and English in one document, shaped, embedded, extractable."""
+
+import io
+import re
+import unicodedata
+
+import pytest
+from django.utils import translation
+from pypdf import PdfReader
+
+from ekseva.core.pdf import Document
+
+HINDI = "प्रमाण पत्र क्षेत्रीय कार्यालय श्री हिंदी विभाग"
+MIXED = "श्री राम, क्षेत्रीय अधिकारी: Income certificate (आय प्रमाण पत्र) ₹1,23,456.00"
+
+
+def read(data: bytes) -> PdfReader:
+    assert data.startswith(b"%PDF-")
+    return PdfReader(io.BytesIO(data))
+
+
+def text_of(reader: PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def squeezed(text: str) -> str:
+    """Without white space: extractors guess word gaps from glyph positions (one
+    puts a space after a below-base matra), but the characters and their order
+    are what the file holds."""
+    return re.sub(r"\s+", "", text)
+
+
+def fonts_of(reader: PdfReader) -> dict[str, dict]:
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            fonts[str(font["/BaseFont"]).split("+", 1)[-1]] = font
+    return fonts
+
+
+def to_unicode_targets(font) -> list[str]:
+    cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+    block = cmap.split("beginbfchar", 1)[1].split("endbfchar", 1)[0]
+    targets = []
+    for _code, target in re.findall(r"<([0-9A-F]+)> <([0-9A-F]*)>", block):
+        targets.append(bytes.fromhex(target).decode("utf-16-be"))
+    return targets
+
+
+@pytest.fixture
+def document(frozen_clock):
+    doc = Document("निपटान विवरण / Settlement statement")
+    doc.heading(HINDI)
+    doc.paragraph(MIXED)
+    doc.key_value([("विभाग / Department", "लोक सेवा (LSG)"), ("Period", "14-06-2026")])
+    return doc
+
+
+def test_hindi_and_english_words_come_back(document):
+    text = text_of(read(document.output()))
+    for word in (
+        "प्रमाण",
+        "पत्र",
+        "क्षेत्रीय",
+        "श्री",
+        "कार्यालय",
+        "हिंदी",
+        "विभाग",
+        "Income",
+        "certificate",
+        "₹1,23,456.00",
+        "Department",
+        "लोक",
+        "सेवा",
+    ):
+        assert word in text, word
+    assert squeezed(HINDI) in squeezed(text)
+    assert squeezed(MIXED) in squeezed(text)
+
+
+def test_no_stray_codes_in_the_text(document):
+    """Glyphs that carry no text of their own (the second glyph of a cluster)
+    must not come out as control characters in the middle of a word."""
+    text = text_of(read(document.output()))
+    strays = [c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t"]
+    assert strays == []
+
+
+def test_conjuncts_are_shaped_into_single_glyphs(document):
+    """With HarfBuzz shaping, क्ष and प्र are each drawn by one glyph (a ligature),
+    so the font's ToUnicode map has one code standing for the whole conjunct."""
+    fonts = fonts_of(read(document.output()))
+    targets = to_unicode_targets(fonts["NotoSansDevanagari"])
+    assert "क्ष" in targets
+    assert "प्र" in targets
+
+
+def test_fonts_are_embedded_and_both_scripts_used(document):
+    fonts = fonts_of(read(document.output()))
+    assert {"NotoSans", "NotoSansDevanagari", "NotoSansBold", "NotoSansDevanagariBold"} <= set(
+        fonts
+    )
+    for name, font in fonts.items():
+        assert font["/Subtype"] == "/Type0", name
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        assert "/FontFile2" in descriptor, f"{name} is not embedded"
+        assert len(descriptor["/FontFile2"].get_object().get_data()) > 1000
+
+
+def test_header_footer_and_long_table_repeats_its_header(frozen_clock):
+    doc = Document("Long table")
+    rows = [
+        [n, f"आय प्रमाण पत्र income certificate number {n} " * (n % 3 + 1), "₹10.00"]
+        for n in range(90)
+    ]
+    doc.table(
+        ["No.", "सेवा / Service", "Amount"], rows, widths=(1, 6, 2), align=("RIGHT", "LEFT", "RIGHT")
+    )
+    reader = read(doc.output())
+    pages = len(reader.pages)
+    assert pages >= 3
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert "ekseva" in text and "ई-सेवा" in text  # the portal name in both languages
+        assert "सेवा / Service" in text  # the header row on every page
+        assert f"Page {number} of {pages}" in text
+        assert "Generated 15-06-2026 10:00 IST" in text
+    everything = text_of(reader)
+    for n in range(90):  # every row is there once, however the pages fell
+        assert len(re.findall(rf"income certificate number {n}\b", everything)) == n % 3 + 1
+
+
+def test_footer_in_hindi(frozen_clock):
+    with translation.override("en"):
+        doc = Document("प्रमाण पत्र", language="hi")
+    doc.paragraph("श्री")
+    text = text_of(read(doc.output()))
+    assert "पृष्ठ 1 / 1" in text
+    assert "15-06-2026 10:00 IST" in text
+
+
+def test_same_clock_same_bytes(frozen_clock):
+    def make():
+        doc = Document("Receipt")
+        doc.paragraph(MIXED)
+        return doc.output()
+
+    assert make() == make()
+
+
+def test_table_refuses_mismatched_columns(frozen_clock):
+    doc = Document()
+    with pytest.raises(ValueError):
+        doc.table(["a", "b"], [["1", "2"]], widths=(1,))
+    with pytest.raises(ValueError):
+        doc.table(["a", "b"], [["1", "2", "3"]])
+    with pytest.raises(ValueError):
+        doc.table(["a"], [["1"]], align=("MIDDLE",))
