@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from ekseva.core.money import format_inr
 from ekseva.payments import reconcile as recon
+from ekseva.payments import services
 from ekseva.payments.models import ItemCategory, PaymentError, ReconciliationRun
 
 EXIT_ATTENTION = 1
@@ -207,6 +208,38 @@ def settle(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError(f"{len(refused)} department(s) refused", returncode=EXIT_ATTENTION)
 
 
+def add_cycle_arguments(sub: Any) -> None:
+    sub.add_parser(
+        "poll", help="ask the gateways about open payments whose poll is due (the short cycle)"
+    )
+    sub.add_parser(
+        "sweep",
+        help="expire stale payments, look for late successes, retry refunds (the daily cycle)",
+    )
+    sub.add_parser(
+        "sandbox-deliver", help="send the sandbox gateway's webhooks that are due (no Celery)"
+    )
+
+
+def poll(command: BaseCommand, options: dict[str, Any]) -> None:
+    command.stdout.write(f"polled {services.poll_due()} payment(s)")
+
+
+def sweep(command: BaseCommand, options: dict[str, Any]) -> None:
+    report = services.sweep()
+    command.stdout.write(
+        f"expired {report.expired}, asked again about {report.late_checked} given-up "
+        f"payment(s) ({report.late_succeeded} late success(es)), retried "
+        f"{report.refunds_retried} refund(s)"
+    )
+
+
+def sandbox_deliver(command: BaseCommand, options: dict[str, Any]) -> None:
+    from ekseva.payments import sandbox
+
+    command.stdout.write(f"delivered {sandbox.deliver_due()} webhook(s)")
+
+
 # --------------------------------------------------------------------------- the command
 
 Action = Callable[[BaseCommand, dict[str, Any]], None]
@@ -214,13 +247,17 @@ Action = Callable[[BaseCommand, dict[str, Any]], None]
 ACTIONS: dict[str, tuple[Callable[[Any], None], Action]] = {
     "reconcile": (add_reconcile_arguments, reconcile),
     "settle": (add_settle_arguments, settle),
+    "poll": (add_cycle_arguments, poll),
+    "sweep": (lambda sub: None, sweep),
+    "sandbox-deliver": (lambda sub: None, sandbox_deliver),
 }
 
 
 class Command(BaseCommand):
     help = (
         "Payments: 'reconcile' a gateway settlement file; 'settle' departments (make and "
-        "post settlement batches)."
+        "post settlement batches); 'poll', 'sweep' and 'sandbox-deliver' run the background "
+        "cycles by hand."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
