@@ -329,3 +329,23 @@ def test_return_params_go_back_to_the_page_they_came_from(client, committed, cit
     params = dict(parse_qsl(urlsplit(back["Location"]).query))
     assert set(params) == {"amount", "method", "order_id", "payment_id", "status", "signature"}
     assert params["method"] == "card"
+
+
+def test_status_page_links_back_to_what_was_paid_for(client, effects, settings):
+    """A purpose's ``link`` hook puts a way back on the payment's page."""
+    from dataclasses import replace
+
+    from ekseva.payments import purposes
+
+    settings.PAYMENT_GATEWAYS = ["sandbox"]
+    purpose = purposes.get("test_fee")
+    purposes.register(replace(purpose, link=lambda payment: f"/en/things/{payment.target}/"))
+    from ekseva.accounts.models import User
+
+    from .conftest import make_payment
+
+    citizen = User.objects.create_citizen("9876512345")
+    payment = make_payment(gateway="sandbox", payer=citizen)
+    client.force_login(citizen)
+    page = client.get(f"/en/payments/{payment.reference}/").content.decode()
+    assert 'href="/en/things/APP1/"' in page and "Back to what you paid for" in page

@@ -17,7 +17,7 @@ from typing import Any
 from ekseva.accounts.permissions import can
 from ekseva.core import clock
 
-from . import permissions, services
+from . import permissions, purposes, services
 from .models import AlreadyPaid, InvalidTransition, Payment, Refund, Status
 
 GIVEN_UP = frozenset({Status.FAILED, Status.EXPIRED})
@@ -168,3 +168,12 @@ def status_view(payment: Payment, *, language: str, user: Any) -> StatusView:
         pending=payment.status == Status.PENDING,
         gateway_label=gateway_label,
     )
+
+
+def purpose_link(payment: Payment) -> str:
+    """Where the payer goes back to (the purpose's ``link``), or ""."""
+    try:
+        the_purpose = purposes.get(payment.purpose)
+    except purposes.UnknownPurpose:
+        return ""
+    return the_purpose.link(payment) if the_purpose.link else ""

@@ -70,6 +70,9 @@ class Purpose:
     refunded: Callable[[Payment, int], None] | None = None
     # Gateways this purpose may be paid through (empty: any but "wallet").
     gateways: frozenset[str] = field(default_factory=frozenset)
+    # Where the payer goes back to from the payment's page (the application,
+    # the kiosk's wallet): a URL in the current language, or "" for none.
+    link: Callable[[Payment], str] | None = None
 
     def label(self, language: str) -> str:
         return self.label_hi if language == "hi" else self.label_en

@@ -75,7 +75,12 @@ def status(request: HttpRequest, reference: str) -> HttpResponse:
     ):
         payment = services.poll(payment)  # a poll is due: ask the gateway now
     view = payer.status_view(payment, language=_language(), user=request.user)
-    context = {"view": view, "payment": payment, "refresh_seconds": REFRESH_SECONDS}
+    context = {
+        "view": view,
+        "payment": payment,
+        "refresh_seconds": REFRESH_SECONDS,
+        "purpose_link": payer.purpose_link(payment),
+    }
     if getattr(request, "htmx", False):
         return render(request, "payments/payer/_status.html", context)
     return render(request, "payments/payer/status.html", context)
