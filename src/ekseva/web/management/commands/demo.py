@@ -19,6 +19,7 @@ DEMO_MODULES: list[str] = [
     "ekseva.geo.demo",
     "ekseva.accounts.demo",
     "ekseva.catalog.demo",
+    "ekseva.payments.demo",
 ]
 
 HOME_URL = "http://127.0.0.1:8000/en/"
