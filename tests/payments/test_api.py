@@ -287,3 +287,13 @@ def test_schema_generates_without_payments_warnings(capsys):
     SchemaGenerator().get_schema(request=None, public=True)
     err = capsys.readouterr().err
     assert [line for line in err.splitlines() if "payments" in line.lower()] == []
+
+
+def test_refund_of_a_payment_whose_purpose_is_not_registered_here(client, staff):
+    from ekseva.payments import purposes
+
+    payment = paid()
+    purposes.unregister("test_fee")
+    answer = post(client, refunds_url(payment), {"amount_paise": 100, "reason": "x"})
+    assert_error(answer, 409, "unknown_purpose")
+    assert not Refund.objects.exists()

@@ -534,3 +534,19 @@ def test_a_refund_the_gateway_refused_is_shown(client, operator, fake_gateway, c
     assert Refund.objects.get().status == RefundStatus.FAILED
     html = client.get(url("manage_detail", payment.reference)).content.decode()
     assert "Gateway refused; will be retried" in html and "gateway refused" in html
+
+
+def test_a_payment_whose_purpose_is_not_registered_here_is_not_refunded(client, operator):
+    from ekseva.payments import purposes
+
+    payment = paid()
+    purposes.unregister("test_fee")  # e.g. demo data of a purpose this server lacks
+    html = client.get(url("manage_detail", payment.reference)).content.decode()
+    assert 'id="refund"' not in html and "test_fee" in html
+    token = "t" * 20
+    response = client.post(
+        url("manage_refund", payment.reference), {"amount": "1", "reason": "x", "token": token}
+    )
+    assert response.status_code == 302
+    assert "is not registered on this server" in client.get(response["Location"]).content.decode()
+    assert not Refund.objects.exists()

@@ -74,6 +74,7 @@ _CODES: list[tuple[type[PaymentError], str]] = [
     (AlreadyPaid, "already_paid"),
     (InvalidTransition, "invalid_transition"),
     (GatewayUnavailable, "gateway_unavailable"),
+    (selectors.UnknownPurpose, "unknown_purpose"),
 ]
 
 
@@ -240,6 +241,9 @@ class RefundsAPI(PaymentsAPIView):
             raise FORBIDDEN
         key = self.idempotency_key(request)
         data = check(RefundRequestSerializer, request.data)
+        refusal = selectors.unknown_purpose(payment)
+        if refusal is not None:
+            raise refusal
         refund = services.refund(
             payment, data["amount_paise"], reason=data["reason"], idempotency_key=key, actor=user
         )

@@ -22,8 +22,8 @@ from ekseva.accounts.scope import Scope
 from ekseva.geo.models import AdminUnit
 from ekseva.ledger.models import JournalEntry, Posting
 
-from . import permissions
-from .models import GatewayEvent, Payment, PaymentEvent, Refund, Status
+from . import permissions, purposes
+from .models import GatewayEvent, Payment, PaymentError, PaymentEvent, Refund, Status
 
 # Roles whose postings may grant payments.view (auditors get every *.view in scope).
 VIEW_ROLES = frozenset({Role.OPERATOR_STAFF, Role.DEPARTMENT_OFFICER, Role.AUDITOR})
@@ -119,6 +119,25 @@ def visible_to_staff(user: User | None) -> QuerySet[Payment]:
 
 def find(reference: str) -> Payment | None:
     return Payment.objects.filter(reference=reference.strip().upper()).first()
+
+
+class UnknownPurpose(PaymentError):
+    status = 409
+
+
+def unknown_purpose(payment: Payment) -> UnknownPurpose | None:
+    """The refusal to act on a payment whose purpose no app registered on this
+    server (a refund runs the purpose's hook), or None when it is known."""
+    try:
+        purposes.get(payment.purpose)
+    except purposes.UnknownPurpose:
+        return UnknownPurpose(
+            f"This payment's purpose ({payment.purpose}) is not registered on this server, "
+            "so it cannot be refunded here.",
+            f"इस भुगतान का उद्देश्य ({payment.purpose}) इस सर्वर पर पंजीकृत नहीं है, "
+            "इसलिए इसकी धनवापसी यहाँ नहीं हो सकती।",
+        )
+    return None
 
 
 # --------------------------------------------------------------------------- the list

@@ -30,7 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ekseva.accounts import selectors as people
@@ -53,13 +53,13 @@ from .models import (
 PAGE_SIZE = 25
 
 STATUS_LABELS = {
-    Status.CREATED: gettext_lazy("Created"),
-    Status.PENDING: gettext_lazy("Pending"),
-    Status.SUCCEEDED: gettext_lazy("Succeeded"),
-    Status.FAILED: gettext_lazy("Failed"),
-    Status.EXPIRED: gettext_lazy("Expired"),
-    Status.PARTLY_REFUNDED: gettext_lazy("Partly refunded"),
-    Status.REFUNDED: gettext_lazy("Refunded"),
+    Status.CREATED: pgettext_lazy("payment status", "Created"),
+    Status.PENDING: pgettext_lazy("payment status", "Pending"),
+    Status.SUCCEEDED: pgettext_lazy("payment status", "Succeeded"),
+    Status.FAILED: pgettext_lazy("payment status", "Failed"),
+    Status.EXPIRED: pgettext_lazy("payment status", "Expired"),
+    Status.PARTLY_REFUNDED: pgettext_lazy("payment status", "Partly refunded"),
+    Status.REFUNDED: pgettext_lazy("payment status", "Refunded"),
 }
 STATUS_BADGES = {
     Status.CREATED: "badge-muted",
@@ -373,6 +373,7 @@ def _render_detail(
     story = selectors.history(payment)
     scope = selectors.payment_scope(payment)
     may_refund = can(request.user, permissions.REFUND, scope)
+    may_refund = may_refund and selectors.unknown_purpose(payment) is None
     if may_refund and refund_form is None and payment.refundable > 0:
         refund_form = RefundForm(payment=payment, initial={"token": new_token()})
     for event in story.events:
@@ -432,6 +433,10 @@ def manage_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def manage_refund(request: HttpRequest, reference: str) -> HttpResponse:
     payment = _payment(request, reference, permissions.REFUND)
     form = RefundForm(request.POST, payment=payment)
+    refusal = selectors.unknown_purpose(payment)
+    if refusal is not None:
+        messages.error(request, refusal.message(_language()))
+        return redirect("payments:manage_detail", reference=payment.reference)
     if not form.is_valid():
         return _render_detail(request, payment, form, status=400)
     try:
