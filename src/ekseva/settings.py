@@ -152,6 +152,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Kolkata"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "ekseva.core.tasks.seal_audit_log", "schedule": 5.0},
+    "audit-seal-full": {
+        "task": "ekseva.core.tasks.seal_audit_log",
+        "schedule": 3600.0,
+        "kwargs": {"full": True},
+    },
     "outbox-sweep": {"task": "ekseva.notifications.tasks.sweep_outbox", "schedule": 60.0},
     "ledger-snapshot": {"task": "ekseva.ledger.tasks.snapshot_balances", "schedule": 300.0},
     "payments-poll": {"task": "ekseva.payments.tasks.poll_due", "schedule": 60.0},
@@ -165,6 +170,17 @@ CELERY_BEAT_SCHEDULE = {
     "payments-sandbox-webhooks": {
         "task": "ekseva.payments.tasks.deliver_sandbox_webhooks",
         "schedule": 30.0,
+    },
+    # Drafts whose window ended yesterday (last moment 23:59:59) and unpaid
+    # applications past the grace, closed at 00:10 IST.
+    "applications-close-lapsed": {
+        "task": "ekseva.applications.tasks.close_lapsed",
+        "schedule": crontab(hour=0, minute=10),
+    },
+    # "Your draft is not submitted and the window closes soon", at 09:00 IST.
+    "applications-remind-drafts": {
+        "task": "ekseva.applications.tasks.remind_closing_drafts",
+        "schedule": crontab(hour=9, minute=0),
     },
 }
 

@@ -375,3 +375,19 @@ def test_many_writers_and_concurrent_sealing_keep_one_chain():
     assert positions == list(range(1, total + 1))
     assert AuditSeal.objects.values("event_id").distinct().count() == total
     assert audit.verify(dt.timedelta(0)) == (total, None)
+
+
+def test_a_routine_seal_looks_back_a_bounded_range_and_a_full_one_everywhere(db):
+    """A routine seal looks only at ids near the head (its cost does not grow with
+    the log); an event committed very late below that range waits for the full sweep."""
+    from types import SimpleNamespace
+
+    from ekseva.core import audit as audit_module
+
+    straggler = audit_module.record("test.late-commit")
+    head = SimpleNamespace(event_id=straggler.pk + audit_module.SEAL_LOOKBACK_IDS + 1)
+    assert straggler not in audit_module._candidates(head, full=False)
+    assert straggler in audit_module._candidates(head, full=True)
+    assert straggler in audit_module._candidates(None, full=False)
+    assert audit_module.seal_pending(full=True) >= 1
+    assert not audit_module._candidates(None, full=True).filter(pk=straggler.pk).exists()

@@ -179,8 +179,28 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_ID])
 
 
-def seal_pending(batch: int = 1000) -> int:
-    """Link committed, unsealed events into the chain, oldest id first. Returns how many."""
+# How far below the newest sealed event a routine seal looks for events still
+# unsealed. An event's id is drawn when it is inserted, so one committed late (a
+# long transaction) can have a lower id than events already sealed; it is found
+# while fewer than this many events were written during its transaction, and in
+# any case by the full sweep (``seal_pending(full=True)``, hourly from beat).
+SEAL_LOOKBACK_IDS = 20_000
+
+
+def _candidates(head: Any, *, full: bool) -> Any:
+    """Unsealed events a seal run looks at (see SEAL_LOOKBACK_IDS)."""
+    candidates = AuditEvent.objects.filter(seal__isnull=True)
+    if head is not None and not full:
+        candidates = candidates.filter(pk__gt=head.event_id - SEAL_LOOKBACK_IDS)
+    return candidates
+
+
+def seal_pending(batch: int = 1000, *, full: bool = False) -> int:
+    """Link committed, unsealed events into the chain, oldest id first. Returns how many.
+
+    A routine run looks only at events above ``newest sealed id - SEAL_LOOKBACK_IDS``
+    (an index range, so sealing costs the same at ten events or ten million); a
+    ``full`` run looks at every event."""
     sealed = 0
     while True:
         with transaction.atomic():
@@ -188,7 +208,7 @@ def seal_pending(batch: int = 1000) -> int:
             head = AuditSeal.objects.order_by("-position").first()
             prev_hash = head.chain_hash if head else GENESIS
             position = head.position if head else 0
-            pending = list(AuditEvent.objects.filter(seal__isnull=True).order_by("pk")[:batch])
+            pending = list(_candidates(head, full=full).order_by("pk")[:batch])
             if not pending:
                 return sealed
             now = clock.now()

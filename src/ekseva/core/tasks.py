@@ -4,5 +4,5 @@ from . import audit
 
 
 @shared_task(name="ekseva.core.tasks.seal_audit_log", ignore_result=True)
-def seal_audit_log() -> int:
-    return audit.seal_pending()
+def seal_audit_log(full: bool = False) -> int:
+    return audit.seal_pending(full=full)

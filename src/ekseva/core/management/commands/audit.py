@@ -38,12 +38,15 @@ class Command(BaseCommand):
             default=[],
             help="POSITION:HASH from an earlier 'audit head'; may be repeated",
         )
-        sub.add_parser("seal", help="link committed events into the chain")
+        seal = sub.add_parser("seal", help="link committed events into the chain")
+        seal.add_argument(
+            "--full", action="store_true", help="look at every event, not only the recent ones"
+        )
         sub.add_parser("head", help="print POSITION:HASH of the last link, to keep elsewhere")
 
     def handle(self, *args, action, **options):
         if action == "seal":
-            count = audit.seal_pending()
+            count = audit.seal_pending(full=options.get("full", False))
             self.stdout.write(f"sealed {count} event(s)")
             return
         if action == "head":
