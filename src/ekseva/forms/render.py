@@ -97,6 +97,22 @@ def render_step(
     )
 
 
+def render_fields(
+    defn: FormDefinition,
+    field_ids: Iterable[str],
+    values: Mapping[str, Any],
+    errors: Mapping[str, list[str]],
+    language: str = "en",
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> SafeString:
+    """Just the fields ``field_ids`` (top-level ids, in the order given), framed as in
+    :func:`render_step`: for pages that ask for some answers again (a correction)."""
+    env, visible = answers_in_effect(defn, values, context)
+    renderer = _Renderer(defn, values, errors, language, env, visible)
+    return SafeString("".join(renderer.field(defn.field(fid)) for fid in field_ids))
+
+
 def _attrs(attrs: Mapping[str, Any]) -> SafeString:
     """HTML attributes, escaped; True gives a bare attribute, None/False none."""
     parts = []
