@@ -113,6 +113,16 @@ def _templates() -> None:
             "Your draft application for {service} is not submitted. Applications close {closes}.",
             "{service} का आपका प्रारूप आवेदन जमा नहीं हुआ है। आवेदन {closes} पर बंद होंगे।",
         ),
+        # An applicant with an email address is written to as well (services._message).
+        email_subject=both(
+            "Your draft for {service} is not submitted", "{service} का आपका प्रारूप जमा नहीं हुआ है"
+        ),
+        email_body=both(
+            "Your draft application for {service} is not submitted yet. Applications close "
+            "{closes}; a draft cannot be submitted after that.\n\nFinish it from My applications.",
+            "{service} का आपका प्रारूप आवेदन अभी जमा नहीं हुआ है। आवेदन {closes} पर बंद होंगे; "
+            "उसके बाद प्रारूप जमा नहीं किया जा सकेगा।\n\n'मेरे आवेदन' से इसे पूरा करें।",
+        ),
         inapp=both(
             "Finish your draft for {service}: applications close {closes}.",
             "{service} का प्रारूप पूरा करें: आवेदन {closes} पर बंद होंगे।",
