@@ -3,6 +3,8 @@ rules and message templates (called once from AppConfig.ready)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from ekseva.accounts.models import Role
 from ekseva.accounts.permissions import allow, register_rule
 from ekseva.notifications import templates
@@ -24,6 +26,7 @@ def register() -> None:
             once_per_target=True,
             usable=services.fee_usable,
             fulfil=services.fee_paid,
+            link=lambda payment: reverse("applications:detail", args=[payment.target]),
         )
     )
     purposes.register(
