@@ -437,3 +437,36 @@ def test_the_pages_in_hindi(client, service, citizen, frozen_clock):
     assert "ये उत्तर सुधारे नहीं जा सकते" in text(response)
     response = client.post(url(app, "withdraw", "hi"), {"reason": ""})
     assert "आवेदन वापस लेने का कारण लिखें।" in text(response)
+
+
+# --------------------------------------------------------------------------- the district
+
+
+def test_an_applicant_with_a_district_pays_the_fee_and_the_correction_fee(
+    client, service, citizen, frozen_clock
+):
+    """Payments carry the district as the ledger dimension allows it: "435", not the
+    AdminUnit code "district:435" (the colon made every such payment fail)."""
+    from ekseva.applications.models import Application
+    from ekseva.geo.models import AdminUnit
+
+    bhopal = AdminUnit.objects.create(
+        code="district:435", kind=AdminUnit.Kind.DISTRICT, name_en="Bhopal", name_hi="भोपाल"
+    )
+    app = submitted(service, citizen)
+    Application.objects.filter(pk=app.pk).update(district=bhopal)  # as the profile gives it
+    app.refresh_from_db()
+    payment = services.start_payment(app, idempotency_key="fee-d", actor=citizen)
+    payments.start_checkout(payment, return_url="/r/")
+    assert succeed(payment, "pay_d").district_code == "435"
+    app.refresh_from_db()
+    assert app.status == Status.RECEIVED
+    frozen_clock.advance(days=22)
+    correction = services.correct(app, {"gender": "F"}, actor=citizen)
+    client.force_login(citizen)
+    client.post(f"/en/applications/{app.number}/correct/{correction.pk}/pay/", {"token": "d" * 24})
+    fee = Payment.objects.get(purpose="correction_fee")
+    assert fee.district_code == "435"
+    succeed(fee, "pay_d2")
+    correction.refresh_from_db()
+    assert correction.applied

@@ -34,6 +34,7 @@ from ekseva.geo.models import AdminUnit
 from ekseva.notifications import services as notify
 from ekseva.payments import services as payments
 from ekseva.payments.models import Payment
+from ekseva.payments.selectors import DISTRICT_PREFIX
 
 from . import documents as locker
 from .models import (
@@ -467,7 +468,7 @@ def start_payment(
         department_code=app.department_code,
         service_code=app.service.code,
         channel=app.channel,
-        district_code=app.district.code if app.district_id else "",
+        district_code=payment_district(app),
         kiosk_code=app.kiosk_code,
         payer=user,
         payer_name=user.full_name,
@@ -661,7 +662,7 @@ def start_correction_payment(
         department_code=app.department_code,
         service_code=app.service.code,
         channel=app.channel,
-        district_code=app.district.code if app.district_id else "",
+        district_code=payment_district(app),
         kiosk_code=app.kiosk_code,
         payer=user,
         payer_name=user.full_name,
@@ -758,6 +759,14 @@ def remind_closing_drafts(now: dt.datetime | None = None) -> int:
             )
         sent += 1
     return sent
+
+
+def payment_district(app: Application) -> str:
+    """The applicant's district as a payment carries it: the AdminUnit code after
+    ``district:`` (a ledger dimension may not hold the colon; payments.selectors)."""
+    if not app.district_id:
+        return ""
+    return app.district.code.removeprefix(DISTRICT_PREFIX)
 
 
 def unit_code(unit: AdminUnit | None) -> str:
