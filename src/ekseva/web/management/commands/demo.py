@@ -20,6 +20,7 @@ DEMO_MODULES: list[str] = [
     "ekseva.accounts.demo",
     "ekseva.catalog.demo",
     "ekseva.payments.demo",
+    "ekseva.applications.demo",
 ]
 
 HOME_URL = "http://127.0.0.1:8000/en/"
