@@ -3,12 +3,18 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from ekseva.applications import urls as applications_urls
 from ekseva.web import views as web_views
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("ekseva.catalog.api_urls")),
     path("payments/", include("ekseva.payments.api_urls")),
+]
+
+applications_routes = [
+    path("applications/", include(applications_urls.urlpatterns)),
+    path("track/", include("ekseva.applications.urls_public")),
 ]
 
 urlpatterns = [
@@ -26,6 +32,11 @@ urlpatterns += i18n_patterns(
     path("services/", include("ekseva.catalog.urls")),
     path("geo/", include("ekseva.geo.urls")),
     path("payments/", include("ekseva.payments.urls")),
+    # One "applications" namespace over two prefixes: the applicant's pages under
+    # /<lang>/applications/ and public tracking at /<lang>/track/ (applications:track).
+    # Django cannot reverse names in a namespace that is included twice, so both
+    # prefixes live in this one include; do not include ekseva.applications.urls again.
+    path("", include((applications_routes, "applications"))),
     path("dev/", include("ekseva.notifications.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from ekseva.core import audit, clock
 from ekseva.core.files import UploadRefused, check_upload
@@ -130,3 +131,32 @@ def check_against_rule(document: LockerDocument, rule: dict[str, Any]) -> None:
             f"चित्र अधिकतम {high[0]}×{high[1]} पिक्सेल का होना चाहिए।",
             field=rule["id"],
         )
+
+
+def remove(document: LockerDocument, *, actor: Any) -> None:
+    """Remove a document from its owner's locker, file included, unless it is
+    attached to an application (an application keeps its documents for ever).
+    Only the owner removes their documents."""
+    with transaction.atomic():
+        locked = LockerDocument.objects.select_for_update().filter(pk=document.pk).first()
+        if locked is None or actor is None or locked.owner_id != getattr(actor, "pk", None):
+            raise ApplicationError("No such document.", "ऐसा कोई दस्तावेज़ नहीं है।")
+        attached = ApplicationError(
+            "This document is attached to an application, so it cannot be removed.",
+            "यह दस्तावेज़ किसी आवेदन से जुड़ा है, इसलिए हटाया नहीं जा सकता।",
+        )
+        if locked.attachments.exists():
+            raise attached
+        name, storage = locked.file.name, locked.file.storage
+        audit.record(
+            "applications.locker.removed",
+            actor=actor,
+            obj=locked,
+            before={"label": locked.label, "kind": locked.kind, "sha256": locked.sha256},
+        )
+        try:
+            locked.delete()
+        except ProtectedError:  # attached in the meantime
+            raise attached from None
+        # The file goes only once the row is gone for good.
+        transaction.on_commit(lambda: storage.delete(name) if name else None)

@@ -1,0 +1,160 @@
+"""The fee receipt of an application: a PDF in English or Hindi.
+
+    data = receipts.receipt_pdf(app, language="hi", track_url="https://…/hi/track/?number=…")
+
+It says who paid what for which application: the portal, the application number,
+the service and its department, the applicant, when the application was submitted
+and the fee paid, the payment's reference, the gateway's payment id and the
+method, each fee line with its rule, the total, and a QR code that opens the
+public tracking page for this number. Hindi is shaped by ``core.pdf`` (HarfBuzz),
+so conjuncts and matras come out right.
+
+There is a receipt only once the fee is paid (``receipt_payment`` is None before).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ekseva.core import qr
+from ekseva.core.money import format_inr
+from ekseva.core.pdf import BODY_PT, LATIN, Document
+from ekseva.payments.models import PAID_STATUSES, Payment
+
+from .models import Application, Channel
+
+QR_MM = 34  # side of the printed QR code: comfortably scanned from a phone
+
+
+def receipt_payment(app: Application) -> Payment | None:
+    """The payment that paid the application's fee, or None (no receipt yet)."""
+    if not app.number or not app.paid_at or not app.paid_payment:
+        return None
+    return (
+        Payment.objects.filter(
+            reference=app.paid_payment,
+            purpose="application_fee",
+            target=app.number,
+            status__in=PAID_STATUSES,
+        )
+        .select_related(None)
+        .first()
+    )
+
+
+def filename(app: Application) -> str:
+    return f"receipt-{app.number}.pdf"
+
+
+def _when(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M:%S") if moment else "—"
+
+
+def method_label(method: str) -> str:
+    """How the payment was made, in the active language."""
+    labels = {
+        "card": _("Card"),
+        "upi": _("UPI"),
+        "netbanking": _("Net banking"),
+        "wallet": _("Kiosk wallet"),
+    }
+    return labels.get(method, method or "—")
+
+
+def applicant_name(app: Application, language: str) -> str:
+    profile = getattr(app.applicant, "profile", None)
+    if profile is not None:
+        name = profile.name_hi if language == "hi" and profile.name_hi else profile.name_en
+        if name:
+            return name
+    return app.applicant.full_name or "—"
+
+
+def receipt_pdf(app: Application, *, language: str, track_url: str) -> bytes:
+    """The receipt in ``language`` (en or hi). Raises ValueError if the fee is not paid."""
+    payment = receipt_payment(app)
+    if payment is None:
+        raise ValueError(f"application {app.number or app.pk} has no paid fee")
+    language = "hi" if language == "hi" else "en"
+    with translation.override(language):
+        return _pdf(app, payment, language, track_url)
+
+
+def _pdf(app: Application, payment: Payment, language: str, track_url: str) -> bytes:
+    title = _("Fee receipt")
+    doc = Document(f"{title} {app.number}", language=language)
+    doc.heading(_("Receipt for application %(number)s") % {"number": app.number})
+    portal = settings.EKSEVA_PORTAL_NAME_HI if language == "hi" else settings.EKSEVA_PORTAL_NAME
+    channel = (
+        _("At kiosk %(kiosk)s") % {"kiosk": app.kiosk_code}
+        if app.channel == Channel.KIOSK
+        else _("Online")
+    )
+    doc.key_value(
+        [
+            (_("Portal"), portal),
+            (_("Application number"), app.number),
+            (_("Service"), app.service.name(language)),
+            (_("Department"), app.service.department.name(language)),
+            (_("Applicant"), applicant_name(app, language)),
+            (_("Applied"), channel),
+            (_("Submitted at"), _when(app.submitted_at)),
+            (_("Paid at"), _when(payment.succeeded_at or app.paid_at)),
+            (_("Payment reference"), payment.reference),
+            (_("Gateway's payment number"), payment.gateway_payment_id or "—"),
+            (_("Method"), method_label(payment.method)),
+        ],
+        widths=(2, 3),
+    )
+
+    doc.heading(_("Fee"), level=2)
+    label_key = "label_hi" if language == "hi" else "label_en"
+    rows = [
+        [
+            str(line.get(label_key) or line.get("label_en") or line.get("code", "")),
+            str(line.get("rule") or ""),
+            format_inr(int(line["amount_paise"])),
+        ]
+        for line in payment.lines
+    ]
+    rows.append([_("Total"), "", format_inr(payment.amount)])
+    doc.table(
+        [_("Item"), _("Rule"), _("Amount")],
+        rows,
+        widths=(4, 3, 2),
+        align=("LEFT", "LEFT", "RIGHT"),
+    )
+
+    _qr_block(doc, track_url)
+    doc.paragraph(
+        _(
+            "Keep this receipt. Scan the code or open %(url)s to see the status of the "
+            "application; you will need the mobile number or date of birth of the applicant."
+        )
+        % {"url": track_url},
+        size=8.5,
+    )
+    return doc.output()
+
+
+def _qr_block(doc: Document, track_url: str) -> None:
+    """The QR code of the tracking page, with its caption beside it."""
+    pdf = doc.pdf
+    if pdf.will_page_break(QR_MM + 4):
+        pdf.add_page()
+    top = pdf.get_y()
+    pdf.image(io.BytesIO(qr.png(track_url)), x=pdf.l_margin, y=top, w=QR_MM, h=QR_MM)
+    left = pdf.l_margin + QR_MM + 5
+    pdf.set_xy(left, top + 4)
+    pdf.set_font(LATIN, "B", 10)
+    pdf.multi_cell(0, 5, _("Track this application"), align="L", new_x="LEFT", new_y="NEXT")
+    pdf.set_font(LATIN, "", 8.5)
+    pdf.set_x(left)
+    pdf.multi_cell(0, 4.5, track_url, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(top + QR_MM + 3)
+    pdf.set_font(LATIN, "", BODY_PT)
