@@ -330,7 +330,7 @@ def test_a_correction_with_a_fee_waits_for_it_then_is_made(
     assert app.answers["gender"] == "F"
     page = text(client.get(url(app, "correct")))
     assert "Correction waiting for its fee" not in page
-    assert "Made" in page and "Gender Male Female" in page
+    assert "Correction made" in page and "Gender Male Female" in page
     assert "Gender Female" in page  # the current answer now
 
 
