@@ -57,7 +57,8 @@ def submitted(service, citizen):
 
 def paid(service, citizen):
     app = submitted(service, citizen)
-    pay(app)
+    n = next(_seq)
+    pay(app, key=f"pay-{n}", payment_id=f"pay_{n}")
     app.refresh_from_db()
     return app
 
@@ -425,3 +426,26 @@ def test_remove_refuses_an_attached_document_and_someone_elses(service, citizen,
         documents.remove(loose, actor=other_citizen)
     documents.remove(loose, actor=citizen)
     assert not LockerDocument.objects.filter(pk=loose.pk).exists()
+
+
+def test_the_list_and_a_page_cost_the_same_queries_however_many_applications(
+    client, service, citizen, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    app = paid(service, citizen)
+    services.start(citizen, service)
+    client.force_login(citizen)
+    few = queries("/en/applications/")
+    for _ in range(4):
+        paid(service, citizen)
+        services.start(citizen, service)
+    assert queries("/en/applications/") == few
+    with django_assert_max_num_queries(25):
+        client.get(detail_url(app))

@@ -111,7 +111,7 @@ def next_step(app: Application, *, paying: bool = False) -> NextStep:
             )
         text = _("Finish and submit your application.")
         if last:
-            when = timezone.localtime(last).strftime("%d-%m-%Y %H:%M")
+            when = timezone.localtime(last).strftime("%d-%m-%Y %H:%M:%S")
             text = _("Finish and submit your application before %(when)s.") % {"when": when}
         return NextStep("resume", text, reverse("applications:draft", args=[app.pk]), _("Resume"))
     detail = reverse("applications:detail", args=[app.number]) if app.number else ""
