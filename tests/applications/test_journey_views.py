@@ -107,7 +107,8 @@ def test_start_shows_what_it_needs_the_window_and_the_eligibility_questions(sign
     html = page(response)
     assert "Apply: Test Examination" in html
     assert "Photo: JPG, up to 100 KB" in html
-    assert "₹500.00" in html and "₹40.00" in html
+    assert "₹0.00 – ₹500.00" in html and "₹40.00" in html  # the exam fee depends on the answers
+    assert "Kiosk service charge" not in html  # this journey is online
     assert "Applications are open until 30-06-2026 23:59:59." in html
     assert "After that, until 05-07-2026 23:59:59, only with a late fee of ₹100.00." in html
     # the fields the eligibility rules read (age, its relaxations, the graduate rule)

@@ -110,16 +110,34 @@ def window_notice(version: Any) -> WindowNotice:
     return WindowNotice(phase.value, text, phase in (Phase.OPEN, Phase.LATE))
 
 
-def _fee_schedule(version: Any, language: str) -> list[dict[str, str]]:
-    return [
-        {
-            "label": row.label_hi if language == "hi" else row.label_en,
-            "amount": format_inr(row.amount_paise)
-            if row.amount_paise is not None
-            else _("as per your bill"),
-        }
-        for row in fees.schedule(version)
-    ]
+def _fee_schedule(version: Any, language: str) -> tuple[list[dict[str, str]], bool]:
+    """The fee table of the start page: government fee rules under one label become
+    one row "₹250.00 – ₹500.00" (the exact fee is shown before submitting); the
+    kiosk's charge is left out (this journey is online). Returns (rows, ranged)."""
+    rows = [row for row in fees.schedule(version) if row.code != "kiosk"]
+    government = [row for row in rows if row.code == "government"]
+
+    def label(row: fees.ScheduleRow) -> str:
+        return row.label_hi if language == "hi" else row.label_en
+
+    amounts = [row.amount_paise for row in government]
+    ranged = (
+        len(government) > 1 and None not in amounts and len({label(row) for row in government}) == 1
+    )
+    out = []
+    for row in rows:
+        if ranged and row.code == "government":
+            if row is government[0]:
+                low, high = min(amounts), max(amounts)
+                out.append(
+                    {"label": label(row), "amount": f"{format_inr(low)} – {format_inr(high)}"}
+                )
+            continue
+        amount = (
+            format_inr(row.amount_paise) if row.amount_paise is not None else _("as per your bill")
+        )
+        out.append({"label": label(row), "amount": amount})
+    return out, ranged
 
 
 def _dimensions(rule: dict[str, Any]) -> str:
@@ -245,6 +263,7 @@ def start(request: HttpRequest, service_code: str) -> HttpResponse:
     if request.method == "POST" and existing is not None:
         return redirect(resume_url(existing))  # one draft per service: pressing twice makes one
     notice = window_notice(version)
+    fee_rows, fee_ranged = _fee_schedule(version, language)
     questions = journey.eligibility_form(version)
     values: dict[str, Any] = prefill(questions, request.user) if questions else {}
     errors: dict[str, list[str]] = {}
@@ -289,7 +308,8 @@ def start(request: HttpRequest, service_code: str) -> HttpResponse:
             "name": service.name(language),
             "notice": notice,
             "needs": _needs(version, language),
-            "fee_rows": _fee_schedule(version, language),
+            "fee_rows": fee_rows,
+            "fee_ranged": fee_ranged,
             "several_fee_rules": len(version.definition["fees"]["government"]) > 1,
             "existing": existing,
             "existing_url": resume_url(existing) if existing else "",
