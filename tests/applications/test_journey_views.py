@@ -318,6 +318,34 @@ def test_a_form_of_several_steps(signed_in, two_step_service, citizen):
     assert response.url == url("documents", app.pk)
 
 
+def test_a_draft_closed_unsubmitted_goes_to_my_applications(
+    signed_in, service, citizen, frozen_clock
+):
+    app = draft(service, citizen, ANSWERS)
+    frozen_clock.advance(days=21)
+    assert services.close_lapsed() == 1
+    response = signed_in.get(url("step", app.pk, "about"))
+    assert response.status_code == 302 and response.url == url("mine")
+
+
+@pytest.fixture
+def kiosk_only_service(service, tmp_path):
+    definition = OPEN_SERVICE.replace("tst-exam", "tst-kiosk").replace(
+        "channels: [online, kiosk]", "channels: [kiosk]"
+    )
+    write_definitions(tmp_path / "defs3", service=definition, name="tst-kiosk.yaml")
+    _changes, problems = loader.load_paths([tmp_path / "defs3"])
+    assert problems == []
+    return Service.objects.get(code="tst-kiosk")
+
+
+def test_a_service_not_applied_for_online(signed_in, kiosk_only_service):
+    html = page(signed_in.get(url("start", "tst-kiosk")))
+    assert "any kiosk applies for you" in html and "Check and start" not in html
+    assert signed_in.post(url("start", "tst-kiosk"), ELIGIBLE).status_code == 200
+    assert not Application.objects.exists()
+
+
 # --------------------------------------------------------------------------- documents
 
 

@@ -1,4 +1,4 @@
-"""The citizen's journey, page by page (docs/applications.md#the-journey):
+"""The citizen's journey, page by page (docs/applications.md):
 
     start/<service>/                 what it needs, the window, eligibility first → a draft
     draft/<pk>/step/<step>/          the form, one step at a time, saved at every step
@@ -231,7 +231,7 @@ def _before(app: Application, current: str) -> str:
 
 def _draft(request: HttpRequest, pk: int) -> Application | HttpResponse:
     """The draft the user may act on, or where to send them: someone else's → 404;
-    submitted → its page; closed unsubmitted → its summary."""
+    submitted → its page; closed before it was submitted → My applications."""
     app = selectors.actionable_or_404(request.user, pk=pk)
     if app.status == Status.DRAFT:
         return app
@@ -241,7 +241,7 @@ def _draft(request: HttpRequest, pk: int) -> Application | HttpResponse:
 def _moved_on(app: Application) -> HttpResponse:
     if app.number:
         return redirect("applications:detail", app.number)
-    return redirect("applications:draft", app.pk)
+    return redirect("applications:mine")  # closed unsubmitted: My applications says so
 
 
 # --------------------------------------------------------------------------- start
@@ -263,6 +263,7 @@ def start(request: HttpRequest, service_code: str) -> HttpResponse:
     if request.method == "POST" and existing is not None:
         return redirect(resume_url(existing))  # one draft per service: pressing twice makes one
     notice = window_notice(version)
+    online = "online" in (version.channels or ["online"])
     fee_rows, fee_ranged = _fee_schedule(version, language)
     questions = journey.eligibility_form(version)
     values: dict[str, Any] = prefill(questions, request.user) if questions else {}
@@ -286,7 +287,7 @@ def start(request: HttpRequest, service_code: str) -> HttpResponse:
             reasons = [
                 r.hi if language == "hi" else r.en for r in eligibility.check(version, cleaned)
             ]
-        if not errors and not reasons:
+        if not errors and not reasons and online:
             try:
                 app = _start_draft(request.user, service, data)
             except ApplicationError as exc:
@@ -311,6 +312,7 @@ def start(request: HttpRequest, service_code: str) -> HttpResponse:
             "fee_rows": fee_rows,
             "fee_ranged": fee_ranged,
             "several_fee_rules": len(version.definition["fees"]["government"]) > 1,
+            "online": online,
             "existing": existing,
             "existing_url": resume_url(existing) if existing else "",
             "questions": render_step(
