@@ -207,10 +207,22 @@ class Payment(models.Model):
         return {key: value for key, value in dims.items() if value}
 
     def access_scope(self) -> Any:
+        """Its department, kiosk, payer and the district its ``district_code`` names
+        (the part of the ``AdminUnit`` code after ``district:``, since a ledger
+        dimension may not carry the colon), so a district posting covers it."""
         from ekseva.accounts.scope import Scope
+        from ekseva.geo.models import AdminUnit
 
+        unit = None
+        if self.district_code:
+            unit = (
+                AdminUnit.objects.filter(code=f"district:{self.district_code}")
+                .values_list("pk", flat=True)
+                .first()
+            )
         return Scope(
             department_code=self.department_code,
+            admin_unit=unit,
             kiosk_code=self.kiosk_code,
             owner_user_id=self.payer_id,
         )

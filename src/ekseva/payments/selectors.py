@@ -60,15 +60,8 @@ def _district_unit_id(district_code: str) -> int | None:
 
 
 def payment_scope(payment: Payment) -> Scope:
-    """Where a payment belongs, for the permission check: its department, kiosk,
-    payer and the district its district code names (so a department officer
-    posted to a district sees that district's payments)."""
-    return Scope(
-        department_code=payment.department_code,
-        admin_unit=_district_unit_id(payment.district_code),
-        kiosk_code=payment.kiosk_code,
-        owner_user_id=payment.payer_id,
-    )
+    """Where a payment belongs, for the permission check (``Payment.access_scope``)."""
+    return payment.access_scope()
 
 
 def can_view(user: User | None, payment: Payment) -> bool:
