@@ -65,13 +65,20 @@ def test_hindi_search_page(client, catalogue):
 
 
 def test_service_page_in_hindi_shows_fees_eligibility_and_apply(client, catalogue):
-    response = client.get("/hi/services/esb-group4-2026/")
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from ekseva.core import clock
+
+    # Inside the exam's application window (15 Nov – 20 Dec 2026), whatever today is.
+    with clock.frozen(dt.datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))):
+        response = client.get("/hi/services/esb-group4-2026/")
     assert response.status_code == 200
     body = response.content.decode()
     assert "समूह-4 संयुक्त भर्ती परीक्षा 2026" in body
     assert "₹500.00" in body and "₹250.00" in body and "₹7.20" in body
     assert "हायर सेकेंडरी (कक्षा 12)" in body
-    assert "/hi/account/signin/?next=/hi/services/esb-group4-2026/" in body
+    assert 'href="/hi/applications/start/esb-group4-2026/"' in body
 
 
 def test_service_page_in_english_and_unknown_service(client, catalogue):
