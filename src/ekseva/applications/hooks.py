@@ -37,6 +37,9 @@ def register() -> None:
             once_per_target=True,
             usable=services.correction_usable,
             fulfil=services.correction_paid,
+            link=lambda payment: reverse(
+                "applications:correct", args=[payment.target.rpartition("-C")[0]]
+            ),
         )
     )
     register_rule(

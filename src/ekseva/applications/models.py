@@ -74,6 +74,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # Before processing starts an applicant may withdraw.
 WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.FEE_PENDING, Status.RECEIVED})
 FINAL = frozenset({Status.REJECTED, Status.DELIVERED, Status.WITHDRAWN, Status.CLOSED})
+# A submitted application can be corrected (in the version's window) unless it is
+# a draft (edit it instead) or has ended without a decision for the applicant.
+NOT_CORRECTABLE = frozenset({Status.DRAFT, Status.WITHDRAWN, Status.CLOSED, Status.REJECTED})
 
 # Status in plain words for the applicant, both languages, and the next step.
 STATUS_TEXT: dict[str, tuple[str, str]] = {

@@ -38,6 +38,7 @@ from ekseva.payments.selectors import DISTRICT_PREFIX
 
 from . import documents as locker
 from .models import (
+    NOT_CORRECTABLE,
     TRANSITIONS,
     WITHDRAWABLE,
     Application,
@@ -574,7 +575,7 @@ def correct(
             "The correction window of this service is not open.", "इस सेवा की सुधार अवधि खुली नहीं है।"
         )
     allowed = set(correctable_fields(app))
-    asked = {key for key in data if data[key] != app.answers.get(key)}
+    asked = set(changed_answers(app, data))
     if not asked:
         raise ApplicationError("Nothing was changed.", "कुछ भी नहीं बदला गया।")
     refused = asked - allowed
@@ -598,7 +599,7 @@ def correct(
     fee = (app.version.definition.get("fees") or {}).get("correction_fee_paise", 0)
     with transaction.atomic():
         app = _locked(app)
-        if app.status in (Status.DRAFT, Status.WITHDRAWN, Status.CLOSED, Status.REJECTED):
+        if app.status in NOT_CORRECTABLE:
             raise InvalidTransition(
                 "This application cannot be corrected.", "इस आवेदन में सुधार नहीं हो सकता।"
             )
@@ -618,6 +619,21 @@ def correct(
             after={"fields": sorted(asked), "fee": fee, "correction": correction.pk},
         )
     return correction
+
+
+def changed_answers(app: Application, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers in ``data`` that differ from the stored ones once cleaned: an HTML
+    form posts every field shown ("yes" for a stored true), and an unchanged answer
+    is no correction. Answers that do not clean count as changed (and are refused
+    with their error by ``correct``)."""
+    cleaned = validation.validate(
+        form_of(app.version), {**app.answers, **data}, context=_context(app)
+    ).cleaned
+    return {
+        key: value
+        for key, value in data.items()
+        if key not in cleaned or validation.jsonable(cleaned[key]) != app.answers.get(key)
+    }
 
 
 def _apply_correction(app: Application, correction: Correction) -> None:
@@ -651,6 +667,11 @@ def start_correction_payment(
     app = correction.application
     if correction.applied:
         raise ApplicationError("This correction has no fee to pay.", "इस सुधार पर कोई शुल्क नहीं है।")
+    if not window_of(app.version).correction_open():
+        raise WindowClosed(
+            "The correction window has closed; this correction will not be made.",
+            "सुधार अवधि समाप्त हो गई है; यह सुधार नहीं होगा।",
+        )
     user = app.applicant
     return payments.create_payment(
         purpose="correction_fee",

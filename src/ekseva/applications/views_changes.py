@@ -36,11 +36,16 @@ from ekseva.payments.models import Payment, PaymentError
 from ekseva.payments.models import Status as PaymentStatus
 
 from . import selectors, services
-from .models import WITHDRAWABLE, Application, ApplicationError, Correction, Status
+from .models import (
+    NOT_CORRECTABLE,
+    WITHDRAWABLE,
+    Application,
+    ApplicationError,
+    Correction,
+)
 from .windows import window_of
 
 # The statuses ``services.correct`` refuses (a correction needs a live application).
-NOT_CORRECTABLE = frozenset({Status.DRAFT, Status.WITHDRAWN, Status.CLOSED, Status.REJECTED})
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_REASON = 300
 
@@ -175,19 +180,6 @@ def _label(defn: FormDefinition, field_id: str, language: str) -> str:
     return f.label.get(language) if f is not None else field_id
 
 
-def _changed(app: Application, defn: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
-    """The posted answers that differ from the stored ones once cleaned: an HTML form
-    posts every field shown ("yes" for a stored true), and an unchanged answer is no
-    correction. Answers that do not clean are passed on for the service to refuse."""
-    context = rule_context(app.version.definition, {}, channel=app.channel, late=app.late)
-    cleaned = validation.validate(defn, {**app.answers, **data}, context=context).cleaned
-    return {
-        key: value
-        for key, value in data.items()
-        if key not in cleaned or validation.jsonable(cleaned[key]) != app.answers.get(key)
-    }
-
-
 def _payment_of(app: Application, correction: Correction) -> Payment | None:
     """The latest payment started for a correction's fee, if any."""
     return (
@@ -300,7 +292,7 @@ def correct(request: HttpRequest, number: str) -> HttpResponse:
     data = validation.from_post(defn, request.POST)
     try:
         correction = services.correct(
-            app, _changed(app, defn, data), actor=request.user, language=language
+            app, services.changed_answers(app, data), actor=request.user, language=language
         )
     except ApplicationError as exc:
         errors = {exc.field: [exc.message(language)]} if exc.field else {}

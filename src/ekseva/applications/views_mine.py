@@ -38,6 +38,7 @@ from . import documents as locker_documents
 from . import receipts, selectors
 from .hooks import ACT, VIEW
 from .models import (
+    NOT_CORRECTABLE,
     STATUS_TEXT,
     WITHDRAWABLE,
     Application,
@@ -51,7 +52,6 @@ from .windows import Phase, window_of
 
 PAGE_SIZE = 25
 # A correction can be asked for in these states (services.correct refuses the others).
-NOT_CORRECTABLE = frozenset({Status.DRAFT, Status.WITHDRAWN, Status.CLOSED, Status.REJECTED})
 BADGES = {
     Status.DRAFT: "draft",
     Status.SUBMITTED: "submitted",
