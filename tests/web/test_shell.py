@@ -129,3 +129,13 @@ def test_stylesheet_has_no_external_imports():
     css = Path(finders.find("web/site.css")).read_text(encoding="utf-8")
     assert "@import" not in css and "url(" not in css
     assert ":focus-visible" in css and "@media (min-width" in css
+
+
+def test_menu_offers_tracking_to_all_and_my_applications_when_signed_in(client, db):
+    from ekseva.accounts.models import User
+
+    page = client.get("/hi/").content.decode()
+    assert 'href="/hi/track/"' in page and 'href="/hi/applications/"' not in page
+    client.force_login(User.objects.create_citizen("9876511111"))
+    page = client.get("/en/").content.decode()
+    assert 'href="/en/track/"' in page and 'href="/en/applications/"' in page
