@@ -6,6 +6,19 @@ from django.db import connection
 from ekseva.core import clock
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request to /hi/ through the test
+    client leaves Hindi active in the thread, and reverse() would then build /hi/ URLs
+    for whichever test runs next on that worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def frozen_clock():
     """A clock stopped at 2026-06-15 10:00 IST; move it with clock.advance()."""
