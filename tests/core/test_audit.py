@@ -391,3 +391,19 @@ def test_a_routine_seal_looks_back_a_bounded_range_and_a_full_one_everywhere(db)
     assert straggler in audit_module._candidates(None, full=False)
     assert audit_module.seal_pending(full=True) >= 1
     assert not audit_module._candidates(None, full=True).filter(pk=straggler.pk).exists()
+
+
+def test_with_a_celery_worker_no_task_is_sent_per_commit(
+    db, settings, django_capture_on_commit_callbacks
+):
+    """Beat seals every few seconds in production; the request path sends nothing."""
+    from ekseva.core import audit as audit_module
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with django_capture_on_commit_callbacks() as callbacks:
+        audit_module.record("test.no-task")
+    assert audit_module._schedule_seal not in callbacks
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks() as callbacks:
+        audit_module.record("test.task")
+    assert audit_module._schedule_seal in callbacks
