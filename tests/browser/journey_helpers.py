@@ -199,29 +199,10 @@ def signature(folder: Path, size: tuple[int, int] = (300, 100)) -> Path:
 
 def pdf(folder: Path, name: str, title: str) -> Path:
     """A minimal, valid one-page PDF (no scripts) saying ``title`` (ASCII)."""
-    content = b"BT /F1 18 Tf 72 720 Td (%s) Tj ET" % title.encode("ascii")
-    objects = [
-        b"<</Type/Catalog/Pages 2 0 R>>",
-        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R"
-        b"/Resources<</Font<</F1 5 0 R>>>>>>",
-        b"<</Length %d>>stream\n" % len(content) + content + b"\nendstream",
-        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
-    ]
-    body, offsets = b"%PDF-1.4\n", []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
+    from ekseva.applications.demo import sample_pdf
+
     path = folder / name
-    path.write_bytes(body)
-    assert PdfReader(io.BytesIO(body)).pages[0].extract_text() == title
+    path.write_bytes(sample_pdf(name, title).read())
     return path
 
 

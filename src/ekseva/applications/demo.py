@@ -163,8 +163,9 @@ def _jpeg(name: str, size: tuple[int, int], colour: tuple[int, int, int]) -> Sim
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
-def _pdf(name: str, title: str) -> SimpleUploadedFile:
-    """A minimal, valid one-page PDF (no scripts) saying ``title`` (ASCII)."""
+def sample_pdf(name: str, title: str) -> SimpleUploadedFile:
+    """A minimal, valid one-page PDF (no scripts) saying ``title`` (ASCII); the
+    browser tests upload it too."""
     content = b"BT /F1 18 Tf 72 720 Td (ekseva demo: %s) Tj ET" % title.encode("ascii")
     objects = [
         b"<</Type/Catalog/Pages 2 0 R>>",
@@ -194,7 +195,7 @@ def _file(document_id: str) -> SimpleUploadedFile:
     if document_id == "signature":
         return _jpeg("asha-signature.jpg", (300, 100), (20, 20, 60))
     slug = document_id.replace("_", "-")
-    return _pdf(f"asha-{slug}.pdf", slug)  # the same file for the same document
+    return sample_pdf(f"asha-{slug}.pdf", slug)  # the same file for the same document
 
 
 # --------------------------------------------------------------------------- steps
