@@ -225,3 +225,32 @@ def test_someone_elses_application_is_not_found(service, citizen, other_citizen)
         selectors.visible_or_404(other_citizen, number=app.number)
     with pytest.raises(Http404):
         selectors.visible_or_404(other_citizen, pk=app.pk)
+
+
+def test_each_decision_is_sent_to_the_applicant(service, citizen):
+    """The back office moves an application through services.move; the applicant
+    hears of a return, an approval and a delivery as they happen."""
+    from django.db import transaction
+
+    app = services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    pay(app)
+    for to in (
+        Status.IN_PROCESS,
+        Status.RETURNED,
+        Status.IN_PROCESS,
+        Status.APPROVED,
+        Status.DELIVERED,
+    ):
+        with transaction.atomic():
+            locked = services._locked(app)
+            services.move(locked, to, remark_en="ok", remark_hi="ठीक")
+            locked.save()
+    sent = Message.objects.filter(channel="sms", recipient=citizen.mobile)
+    templates = list(sent.order_by("id").values_list("template", flat=True))
+    assert templates == [
+        "applications.submitted",
+        "applications.payment_received",
+        "applications.returned",
+        "applications.approved",
+        "applications.delivered",
+    ]

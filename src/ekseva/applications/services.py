@@ -84,7 +84,7 @@ def move(
             f"जो आवेदन '{app.status_text('hi')}' है, उसकी स्थिति बदली नहीं जा सकती।",
         )
     now = clock.now()
-    StatusChange.objects.create(
+    change = StatusChange.objects.create(
         application=app,
         at=now,
         from_status=app.status,
@@ -96,6 +96,14 @@ def move(
     )
     app.status = to
     app.updated_at = now
+    if to in DECISION_MESSAGES and app.number:
+        # The back office moves applications through here; the applicant hears of
+        # each decision by SMS, email and in-app message, once per move.
+        _message(app, f"applications.{to}", _params(app), f"app:{app.number}:{to}:{change.pk}")
+
+
+# Moves the applicant is told about as they happen (the templates are in hooks.py).
+DECISION_MESSAGES = frozenset({Status.RETURNED, Status.APPROVED, Status.REJECTED, Status.DELIVERED})
 
 
 def _message(app: Application, template: str, params: Mapping[str, Any], key: str) -> None:
