@@ -254,6 +254,10 @@ DEV_OUTBOX = env_bool("DEV_OUTBOX", DEBUG or not env("DATABASE_URL"))
 # Saturdays (1st..5th of the month) on which state offices are closed, e.g. "2,4".
 WORKDAYS_SATURDAYS_OFF = [int(n) for n in env_list("WORKDAYS_SATURDAYS_OFF", "")]
 
+# The portal's public address, for links in documents made outside a request
+# (the QR code of a receipt attached to an email).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # --- applications (docs/applications.md) ---------------------------------------------
 # A fee-pending application is closed this long after the last date (payments in flight).
 APPLICATION_FEE_GRACE_HOURS = env_int("APPLICATION_FEE_GRACE_HOURS", 24)

@@ -190,3 +190,21 @@ def test_qr_png_encodes_the_data(frozen_clock):
     assert qr.matrix(url.replace("Q", "X")) != expected
     with pytest.raises(ValueError):
         qr.png("")
+
+
+def test_the_payment_received_email_carries_the_receipt(db, service, citizen, settings):
+    """The fee's email names the receipt; it is rendered as a PDF when sent."""
+    from ekseva.applications import services as app_services
+    from ekseva.notifications import attachments
+    from ekseva.notifications.models import Message
+
+    from .test_services import filled, pay
+
+    settings.PUBLIC_BASE_URL = "https://portal.example.gov.in"
+    app = app_services.submit(filled(service, citizen), declaration=True, actor=citizen)
+    pay(app)
+    email = Message.objects.get(template="applications.payment_received", channel="email")
+    assert email.attachment == f"applications.receipt:{app.number}"
+    document = attachments.render(email.attachment, "en")
+    assert document.filename == f"receipt-{app.number}.pdf"
+    assert document.data.startswith(b"%PDF")

@@ -55,6 +55,11 @@ def register() -> None:
     )
     register_rule(ACT, allow(Role.KIOSK_OPERATOR, owner=True))
     _templates()
+    from ekseva.notifications import attachments
+
+    from . import receipts
+
+    attachments.register("applications.receipt", receipts.attachment)
 
 
 def _templates() -> None:
@@ -89,8 +94,9 @@ def _templates() -> None:
         email_subject=both("Fee received: {number}", "शुल्क प्राप्त: {number}"),
         email_body=both(
             "We have received the fee for application {number} ({service}). "
-            "Download the receipt from My applications.",
-            "आवेदन {number} ({service}) का शुल्क प्राप्त हो गया है। रसीद 'मेरे आवेदन' से डाउनलोड करें।",
+            "The receipt is attached; you can also download it from My applications.",
+            "आवेदन {number} ({service}) का शुल्क प्राप्त हो गया है। रसीद संलग्न है; इसे "
+            "'मेरे आवेदन' से भी डाउनलोड कर सकते हैं।",
         ),
         inapp=both("Fee received for {number}.", "{number} का शुल्क प्राप्त हुआ।"),
     )

@@ -158,3 +158,18 @@ def _qr_block(doc: Document, track_url: str) -> None:
     pdf.multi_cell(0, 4.5, track_url, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(top + QR_MM + 3)
     pdf.set_font(LATIN, "", BODY_PT)
+
+
+def attachment(number: str, language: str) -> Any:
+    """The receipt of application ``number`` as an email attachment (rendered
+    when the email is sent; the QR code points at ``PUBLIC_BASE_URL``)."""
+    from django.urls import reverse
+
+    from ekseva.notifications.attachments import Attachment
+
+    app = Application.objects.select_related("service", "version", "applicant").get(number=number)
+    with translation.override(language):
+        track = reverse("applications:track")
+    track_url = f"{settings.PUBLIC_BASE_URL}{track}?number={app.number}"
+    data = receipt_pdf(app, language=language, track_url=track_url)
+    return Attachment(filename(app), "application/pdf", data)

@@ -106,7 +106,14 @@ def move(
 DECISION_MESSAGES = frozenset({Status.RETURNED, Status.APPROVED, Status.REJECTED, Status.DELIVERED})
 
 
-def _message(app: Application, template: str, params: Mapping[str, Any], key: str) -> None:
+def _message(
+    app: Application,
+    template: str,
+    params: Mapping[str, Any],
+    key: str,
+    *,
+    email_attachment: str = "",
+) -> None:
     """SMS, email (if known) and in-app message to the applicant, in their language."""
     user = app.applicant
     language = user.preferred_language or "en"
@@ -143,6 +150,7 @@ def _message(app: Application, template: str, params: Mapping[str, Any], key: st
                 "params": params,
                 "language": language,
                 "dedupe_key": f"{key}:email",
+                "attachment": email_attachment,
             }
         )
     notify.queue_many(specs)
@@ -515,6 +523,7 @@ def fee_paid(payment: Payment) -> None:
         "applications.payment_received",
         {**_params(app), "amount": payment.amount},
         f"app:{app.number}:paid",
+        email_attachment=f"applications.receipt:{app.number}",
     )
 
 

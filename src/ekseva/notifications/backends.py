@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.conf import settings
 from django.core import mail
 
-from . import templates
+from . import attachments, templates
 
 if TYPE_CHECKING:
     from .models import Message
@@ -64,6 +64,12 @@ class SmtpBackend:
             to=[message.recipient],
             headers={"Message-ID": message_id, "X-Ekseva-Reference": reference},
         )
+        if message.attachment:
+            try:
+                document = attachments.render(message.attachment, message.language)
+            except Exception as exc:  # any failure to make it: retried like a failed send
+                raise DeliveryError(f"attachment {message.attachment}: {exc}") from exc
+            email.attach(document.filename, document.data, document.content_type)
         try:
             sent = email.send(fail_silently=False)
         except (OSError, mail.BadHeaderError) as exc:  # smtplib errors are OSErrors

@@ -41,6 +41,8 @@ class Message(models.Model):
     params = models.JSONField(default=dict, blank=True)
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField()
+    # An email's attachment, rendered when sent (notifications.attachments): "kind:reference".
+    attachment = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

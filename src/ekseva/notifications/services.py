@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from ekseva.core import audit, clock
 from ekseva.core.phone import indian_mobile
 
-from . import templates
+from . import attachments, templates
 from .backends import DeliveryError, get_backend
 from .models import AttemptOutcome, Channel, Message, MessageAttempt, Status
 
@@ -134,8 +134,13 @@ def _build(
     language: str,
     user_id: int | None,
     dedupe_key: str | None,
+    attachment: str = "",
 ) -> Message:
     """Validate and render, without touching the database."""
+    if attachment:
+        if channel != Channel.EMAIL:
+            raise attachments.AttachmentError("only an email carries an attachment")
+        attachments.split(attachment)  # an unknown kind is refused now, not at sending
     address = _recipient(channel, recipient, user_id)
     params = dict(params or {})
     rendered = templates.get(template).render(channel, language, params)
@@ -154,6 +159,7 @@ def _build(
         next_attempt_at=now,
         created_at=now,
         dedupe_key=dedupe_key or None,
+        attachment=attachment,
     )
 
 
@@ -218,6 +224,7 @@ def queue(
     language: str = "en",
     user_id: int | None = None,
     dedupe_key: str | None = None,
+    attachment: str = "",
 ) -> Message:
     """Queue one message; it is delivered after the caller's transaction commits.
 
@@ -234,6 +241,7 @@ def queue(
         language=language,
         user_id=user_id,
         dedupe_key=dedupe_key,
+        attachment=attachment,
     )
     with transaction.atomic():
         return _insert(message)
