@@ -16,20 +16,16 @@ from django.conf import settings
 from django.db import models
 
 from ekseva.accounts.scope import Scope
+from ekseva.core.errors import BilingualError
 
 
-class ApplicationError(Exception):
+class ApplicationError(BilingualError):
     """A refusal with a message for people in English and Hindi; ``field`` names
     the form field it concerns, if any; ``status`` the HTTP answer."""
 
-    status = 400
-
     def __init__(self, en: str, hi: str = "", *, field: str = "") -> None:
-        super().__init__(en)
-        self.en, self.hi, self.field = en, hi or en, field
-
-    def message(self, language: str) -> str:
-        return self.hi if language == "hi" else self.en
+        super().__init__(en, hi)
+        self.field = field
 
 
 class WindowClosed(ApplicationError):

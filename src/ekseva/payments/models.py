@@ -16,19 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from ekseva.core.errors import BilingualError
 
-class PaymentError(Exception):
+
+class PaymentError(BilingualError):
     """A refusal with a message for people in English and Hindi; ``status`` is the
     HTTP status an API answers with."""
-
-    status = 400
-
-    def __init__(self, en: str, hi: str = "") -> None:
-        super().__init__(en)
-        self.en, self.hi = en, hi or en
-
-    def message(self, language: str) -> str:
-        return self.hi if language == "hi" else self.en
 
 
 class IdempotencyConflict(PaymentError):
