@@ -17,6 +17,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("catalog",),
     ("payments",),
     ("applications",),
+    ("kiosks",),
     ("web",),
 ]
 LEVEL = {app: level for level, apps in enumerate(LAYERS) for app in apps}

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "ekseva.catalog",
     "ekseva.payments",
     "ekseva.applications",
+    "ekseva.kiosks",
     "ekseva.web",
 ]
 
@@ -263,6 +264,18 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 APPLICATION_FEE_GRACE_HOURS = env_int("APPLICATION_FEE_GRACE_HOURS", 24)
 # Drafts are reminded this long before the window closes.
 APPLICATION_REMIND_HOURS = env_int("APPLICATION_REMIND_HOURS", 48)
+
+# --- kiosks (docs/kiosks.md) -----------------------------------------------------------
+# How long a citizen's consent (given by OTP) lets one kiosk act for them.
+KIOSK_CONSENT_MINUTES = env_int("KIOSK_CONSENT_MINUTES", 60)
+# The fee to apply to run a kiosk (paise; GST at 18% is added on top).
+KIOSK_REGISTRATION_FEE_PAISE = env_int("KIOSK_REGISTRATION_FEE_PAISE", 100_000)
+# TDS on kiosk commission (section 194H), basis points: 200 = 2%.
+KIOSK_TDS_RATE_BP = env_int("KIOSK_TDS_RATE_BP", 200)
+# A new kiosk's low-balance alert mark (paise); the franchisee can change it.
+KIOSK_LOW_BALANCE_PAISE = env_int("KIOSK_LOW_BALANCE_PAISE", 50_000)
+# How long the link to activate a kiosk login (set a password, enrol the authenticator) works.
+KIOSK_ACTIVATION_HOURS = env_int("KIOSK_ACTIVATION_HOURS", 72)
 
 # --- payments (docs/payments.md) ----------------------------------------------------
 # Gateways a payer may choose, in order; the first is the default.

@@ -32,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("services/", include("ekseva.catalog.urls")),
     path("geo/", include("ekseva.geo.urls")),
     path("payments/", include("ekseva.payments.urls")),
+    path("kiosks/", include("ekseva.kiosks.urls")),
     # One "applications" namespace over two prefixes: the applicant's pages under
     # /<lang>/applications/ and public tracking at /<lang>/track/ (applications:track).
     # Django cannot reverse names in a namespace that is included twice, so both

@@ -24,7 +24,9 @@ Built in, whatever the rule says:
   tehsils); operator staff postings are state-wide;
 - an auditor posting grants every ``*.view`` action within its scope and nothing else
   (auditor postings are dropped before any other action's rule runs);
-- a citizen acts only on objects whose scope names them as owner.
+- a citizen acts only on objects whose scope names them as owner;
+- a posting refused by a registered posting guard does not count for that action
+  (the kiosks app drops a suspended kiosk's postings for everything but viewing).
 
 ``obj=None`` asks "may the user do this at all" (e.g. to show a menu entry): any
 posting with a suitable role answers yes. Views that act on an object pass it.
@@ -90,6 +92,16 @@ class Context:
 
 Rule = Callable[[Context], bool]
 _rules: dict[str, Rule] = {}
+# (posting, action) -> False drops the posting for that action: a higher app says
+# a posting no longer counts (e.g. the kiosks app, for a suspended kiosk's logins).
+PostingGuard = Callable[[Posting, str], bool]
+_guards: list[PostingGuard] = []
+
+
+def register_posting_guard(guard: PostingGuard) -> None:
+    """Add a check every posting must pass before any rule sees it (idempotent)."""
+    if guard not in _guards:
+        _guards.append(guard)
 
 
 def _lineage(unit_id: int | None) -> list[int]:
@@ -155,6 +167,8 @@ def can(user: User | None, action: str, obj: Any = None) -> bool:
     if rule is None:
         return False
     postings = selectors.postings_of(user)
+    if _guards:
+        postings = [p for p in postings if all(guard(p, action) for guard in _guards)]
     view = is_view_action(action)
     ctx = Context(
         user=user,

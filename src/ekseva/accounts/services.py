@@ -339,11 +339,18 @@ def mask_mobile(mobile: str) -> str:
 
 
 def request_otp(
-    mobile: str, purpose: str, ip: str | None, language: str = "en", *, template: str = OTP_TEMPLATE
+    mobile: str,
+    purpose: str,
+    ip: str | None,
+    language: str = "en",
+    *,
+    template: str = OTP_TEMPLATE,
+    params: dict[str, Any] | None = None,
 ) -> OtpChallenge:
     """Send a fresh OTP to ``mobile`` for ``purpose``; older open ones for the same
-    purpose stop working. ``template`` is the SMS text (params ``code``, ``minutes``),
-    so another purpose (e.g. "kiosk_consent") can say what the code is for.
+    purpose stop working. ``template`` is the SMS text (params ``code``, ``minutes``
+    and any extra ``params``), so another purpose (a kiosk's consent) can say what
+    the code is for and who asks.
 
     Raises RateLimitedError past OTP_RATE_PER_MOBILE / OTP_RATE_PER_IP in the last
     hour, counted from the table (so the limits hold across processes)."""
@@ -396,7 +403,11 @@ def request_otp(
             channel="sms",
             template=template,
             recipient=mobile,
-            params={"code": code, "minutes": max(1, settings.OTP_TTL_SECONDS // 60)},
+            params={
+                **(params or {}),
+                "code": code,
+                "minutes": max(1, settings.OTP_TTL_SECONDS // 60),
+            },
             language=language if language in ("en", "hi") else "en",
             dedupe_key=f"accounts.otp:{challenge.pk}",
         )

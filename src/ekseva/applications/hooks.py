@@ -26,6 +26,7 @@ def register() -> None:
             once_per_target=True,
             usable=services.fee_usable,
             fulfil=services.fee_paid,
+            kiosk_wallet=True,
             link=lambda payment: reverse("applications:detail", args=[payment.target]),
         )
     )
@@ -37,6 +38,7 @@ def register() -> None:
             once_per_target=True,
             usable=services.correction_usable,
             fulfil=services.correction_paid,
+            kiosk_wallet=True,
             link=lambda payment: reverse(
                 "applications:correct", args=[payment.target.rpartition("-C")[0]]
             ),

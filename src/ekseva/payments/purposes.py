@@ -68,8 +68,10 @@ class Purpose:
     # Called after a refund of this purpose's payment is recorded (e.g. to note it
     # on the application); inside the refund's transaction.
     refunded: Callable[[Payment, int], None] | None = None
-    # Gateways this purpose may be paid through (empty: any but "wallet").
+    # Gateways this purpose may be paid through (empty: any enabled gateway but "wallet").
     gateways: frozenset[str] = field(default_factory=frozenset)
+    # May a kiosk also pay it from its prepaid wallet (besides ``gateways``)?
+    kiosk_wallet: bool = False
     # Where the payer goes back to from the payment's page (the application,
     # the kiosk's wallet): a URL in the current language, or "" for none.
     link: Callable[[Payment], str] | None = None

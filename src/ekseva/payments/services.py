@@ -39,6 +39,7 @@ from ekseva.ledger.models import JournalEntry
 
 from . import gateways, purposes, split
 from .gateways import GatewayResult
+from .gateways.wallet import guard_refusal as wallet_guard_refusal
 from .models import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -179,14 +180,16 @@ def create_payment(
         raise PaymentError("a payment needs a target", "भुगतान किसके लिए है, यह आवश्यक है")
     fee_lines = _normal_lines(lines)
     gateway_obj = gateways.get(gateway) if gateway else gateways.default()
-    if the_purpose.gateways and gateway_obj.name not in the_purpose.gateways:
+    if gateway_obj.immediate:
+        allowed = gateway_obj.name in the_purpose.gateways or the_purpose.kiosk_wallet
+    else:
+        allowed = not the_purpose.gateways or gateway_obj.name in the_purpose.gateways
+    if not allowed:
         raise PaymentError(
             f"{the_purpose.label_en} cannot be paid through {gateway_obj.label_en}",
             f"{the_purpose.label_hi} का भुगतान {gateway_obj.label_hi} से नहीं हो सकता",
         )
-    if gateway_obj.name not in settings.PAYMENT_GATEWAYS and not (
-        gateway_obj.immediate and the_purpose.gateways
-    ):
+    if not gateway_obj.immediate and gateway_obj.name not in settings.PAYMENT_GATEWAYS:
         raise PaymentError(
             f"the gateway {gateway_obj.name!r} is not enabled", "यह भुगतान गेटवे सक्रिय नहीं है"
         )
@@ -359,6 +362,15 @@ def pay_from_wallet(payment: Payment, *, actor: Any = None) -> Payment:
             return payment
         if not payment.gateway_order_id:
             payment.gateway_order_id = gateway.create_order(payment)
+        refusal = wallet_guard_refusal(payment)
+        if refusal is not None:
+            _transition(payment, Status.FAILED, source="wallet", note=refusal.en)
+            payment.failure_reason = refusal.en[:200]
+            payment.save()
+            audit.record(
+                "payments.payment.failed", actor=actor, obj=payment, after={"reason": refusal.en}
+            )
+            return payment
         result = GatewayResult(
             status="succeeded",
             order_id=payment.gateway_order_id,

@@ -4,10 +4,30 @@ goes straight back onto the wallet."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..models import Payment, PaymentError, Refund
+from ..purposes import Refusal
 from .base import Gateway, GatewayResult, RefundResult, WebhookEvent
+
+# (payment) -> Refusal | None, asked before a wallet is debited: a higher app says
+# a kiosk may not pay now (the kiosks app: a suspended or unknown kiosk).
+WalletGuard = Callable[[Payment], Refusal | None]
+_guards: list[WalletGuard] = []
+
+
+def register_guard(guard: WalletGuard) -> None:
+    if guard not in _guards:
+        _guards.append(guard)
+
+
+def guard_refusal(payment: Payment) -> Refusal | None:
+    """The first guard's refusal of this wallet payment, or None."""
+    for guard in _guards:
+        refusal = guard(payment)
+        if refusal is not None:
+            return refusal
+    return None
 
 
 class WalletGateway(Gateway):

@@ -1,0 +1,3 @@
+"""Pages of this area (see urls.py)."""
+
+urlpatterns: list = []
