@@ -183,6 +183,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ekseva.applications.tasks.remind_closing_drafts",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Last month's kiosk commission statements (with TDS), on the 1st at 03:00 IST.
+    "kiosks-commission-statements": {
+        "task": "ekseva.kiosks.tasks.make_commission_statements",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),
+    },
 }
 
 # --- auth --------------------------------------------------------------------
