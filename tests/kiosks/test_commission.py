@@ -390,6 +390,25 @@ def test_a_statement_is_never_in_two_batches(three_kiosks):
     assert set(CommissionStatement.objects.values_list("payout", flat=True)) == {first.pk}
 
 
+def test_a_statement_taken_by_another_batch_meanwhile_rolls_the_batch_back(
+    three_kiosks, monkeypatch
+):
+    """The batch takes its statements with UPDATE … WHERE payout IS NULL: if one
+    was taken between reading and taking (a concurrent maker), nothing is made."""
+    other = PayoutBatch.objects.create(reference="KPOTEST", month=MAY, created_at=clock.now())
+    real_issue = commission.ids.issue
+
+    def issue_while_another_takes_one(prefix, **kwargs):
+        CommissionStatement.objects.filter(kiosk=three_kiosks[0]).update(payout=other)
+        return real_issue(prefix, **kwargs)
+
+    monkeypatch.setattr(commission.ids, "issue", issue_while_another_takes_one)
+    with pytest.raises(KioskError, match="Another payout batch"):
+        commission.create_batch(MAY, actor=finance_staff())
+    assert list(PayoutBatch.objects.all()) == [other]
+    assert not CommissionStatement.objects.filter(payout__isnull=False).exists()
+
+
 def test_a_batch_for_a_month_not_ended_is_refused(three_kiosks):
     with pytest.raises(KioskError, match="has not ended"):
         commission.create_batch(JUNE, actor=finance_staff())

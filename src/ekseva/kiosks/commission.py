@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Q, Sum, When
 from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
@@ -530,8 +530,12 @@ def create_batch(month: dt.date, *, actor: Any = None) -> PayoutBatch:
         taken = CommissionStatement.objects.filter(pk__in=chosen, payout__isnull=True).update(
             payout=batch
         )
-        if taken != len(chosen):
-            raise IntegrityError("a statement was put in another batch meanwhile")
+        if taken != len(chosen):  # rolls the batch back
+            raise KioskError(
+                "Another payout batch took some of these statements just now; look again.",
+                "अभी-अभी किसी दूसरे भुगतान बैच ने इनमें से कुछ विवरण ले लिए; फिर से देखें।",
+                field="month",
+            )
         audit.record(
             "kiosks.payout.created",
             actor=actor,
