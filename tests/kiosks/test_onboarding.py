@@ -552,3 +552,61 @@ def test_reviewers_list_only_their_districts(
     assert list(onboarding.reviewable(operator_staff, district=offices.bhopal)) == [bhopal]
     assert list(onboarding.reviewable(operator_staff, status=Status.APPROVED)) == []
     assert list(onboarding.reviewable(bhopal.applicant)) == []
+
+
+# --------------------------------------------------------------------------- at once (PostgreSQL)
+
+
+def _race(works: list) -> list:
+    """Run the callables at once on threads, each with its own connection."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import close_old_connections, connection
+
+    start = threading.Barrier(len(works))
+
+    def run(work):
+        try:
+            start.wait()
+            return work()
+        except KioskError as exc:
+            return exc
+        finally:
+            close_old_connections()
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        return list(pool.map(run, works))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reviewers_deciding_at_once_make_one_decision(
+    offices, frozen_clock, coordinator, operator_staff
+):
+    application = under_review(offices)
+    works = []
+    for reviewer in (coordinator, operator_staff) * 3:
+        works += [
+            lambda r=reviewer: onboarding.approve(application, actor=r),
+            lambda r=reviewer: onboarding.reject(application, actor=r, reason="no"),
+            lambda r=reviewer: onboarding.return_for_correction(
+                application, actor=r, reason="fix", fields=["pan"]
+            ),
+        ]
+    results = _race(works)
+    decided = [r for r in results if isinstance(r, KioskApplication)]
+    assert len(decided) == 1, results
+    assert all(
+        "already decided" in r.en or "under review" in r.en for r in results if r not in decided
+    )
+    application.refresh_from_db()
+    assert application.events.count() == 3  # fee pending, under review, the one decision
+    assert Kiosk.objects.count() == (1 if application.status == Status.APPROVED else 0)
+    assert (
+        Message.objects.filter(template__startswith="kiosks.application_")
+        .exclude(template__in=[onboarding.SUBMITTED_TEMPLATE, onboarding.PAID_TEMPLATE])
+        .count()
+        == 1
+    )

@@ -100,8 +100,7 @@ def _events(application: KioskApplication, language: str, *, staff: bool) -> lis
         elif event.actor_id == application.applicant_id:
             who = _("applicant")
         elif staff:
-            who = event.actor.get_full_name() if hasattr(event.actor, "get_full_name") else ""
-            who = who or event.actor.get_username()
+            who = str(event.actor)  # the full name, else the username
         else:
             who = _("reviewer")
         rows.append(
