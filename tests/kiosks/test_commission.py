@@ -214,6 +214,17 @@ def test_making_the_statements_again_changes_nothing(june, kiosk):
     assert CommissionStatement.objects.count() == 1
 
 
+def test_the_modules_own_entries_and_their_reversals_are_not_commission(june, kiosk):
+    """TDS and payout entries move money off the account; neither they nor a
+    reversal of one (a correction by hand) count as the next month's commission."""
+    [statement] = commission.make_statements(JUNE)
+    to_month(dt.date(2026, 7, 10))
+    ledger.reverse(JournalEntry.objects.get(pk=statement.tds_entry_id), "wrong rate, redone")
+    to_month(AUGUST)
+    assert commission.make_statements(JULY) == []
+    assert commission.items(kiosk, JULY) == []
+
+
 def test_a_month_that_has_not_ended_is_refused(operator, kiosk, citizen, service, frozen_clock):
     fund(kiosk, 100_000)
     paid(operator, citizen, service)

@@ -63,7 +63,7 @@ from ekseva.core.pdf import Document
 from ekseva.ledger import accounts as ledger_accounts
 from ekseva.ledger import selectors as ledger_selectors
 from ekseva.ledger import services as ledger
-from ekseva.ledger.models import Posting
+from ekseva.ledger.models import JournalEntry, Posting
 from ekseva.notifications import templates
 from ekseva.notifications.services import queue as queue_message
 from ekseva.payments.models import Payment
@@ -153,12 +153,13 @@ class Figures:
 
 
 def _postings(month: dt.date):
-    """The month's postings to kiosk commission accounts, this module's entries left out."""
+    """The month's postings to kiosk commission accounts, this module's entries
+    (and any reversal of one) left out."""
     return Posting.objects.filter(
         account__kind=COMMISSION_KIND,
         entry__day__gte=month,
         entry__day__lte=month_end(month),
-    ).exclude(entry__kind__in=OWN_KINDS)
+    ).exclude(Q(entry__kind__in=OWN_KINDS) | Q(entry__reverses__kind__in=OWN_KINDS))
 
 
 def month_figures(month: dt.date, kiosk_code: str | None = None) -> dict[str, Figures]:
@@ -315,6 +316,12 @@ def items(
         for line in ledger_selectors.statement(account, month, month_end(month)).lines
         if line.kind not in OWN_KINDS
     ]
+    reversed_own = set(
+        JournalEntry.objects.filter(
+            pk__in=[line.entry_id for line in lines], reverses__kind__in=OWN_KINDS
+        ).values_list("pk", flat=True)
+    )
+    lines = [line for line in lines if line.entry_id not in reversed_own]
     references = {line.reference.split(":", 1)[-1] for line in lines}
     payments = {
         row["reference"]: row
