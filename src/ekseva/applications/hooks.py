@@ -52,10 +52,11 @@ def register() -> None:
             Role.APPELLATE_OFFICER,
             Role.OPERATOR_STAFF,
             Role.KIOSK_OPERATOR,
+            Role.FRANCHISEE,  # a kiosk's owner serves citizens at it too
             owner=True,
         ),
     )
-    register_rule(ACT, allow(Role.KIOSK_OPERATOR, owner=True))
+    register_rule(ACT, allow(Role.KIOSK_OPERATOR, Role.FRANCHISEE, owner=True))
     _templates()
     from ekseva.notifications import attachments
 

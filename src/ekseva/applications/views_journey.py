@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,28 @@ def _language() -> str:
 
 def _sign_in(request: HttpRequest) -> HttpResponse:
     return redirect_to_login(request.get_full_path())
+
+
+# --------------------------------------------------------------------------- acting for someone
+
+# (application, user) -> the URL where ``user``, acting for the applicant through a
+# channel, carries on with the application, or "". The app of that channel registers
+# it (kiosks: its console's page), since applications cannot name a higher app's pages.
+AssistedPage = Callable[[Application, Any], str]
+_assisted_pages: dict[str, AssistedPage] = {}
+
+
+def register_assisted_page(channel: str, page: AssistedPage) -> None:
+    _assisted_pages[channel] = page
+
+
+def assisted_page(app: Application, user: Any) -> str:
+    """Where ``user``, who is not the applicant, carries on with ``app`` (submitted)
+    through its channel's own pages; "" for the applicant or when none is registered."""
+    page = _assisted_pages.get(app.channel)
+    if page is None or not app.number or app.applicant_id == getattr(user, "pk", None):
+        return ""
+    return page(app, user)
 
 
 # --------------------------------------------------------------------------- what pages show
@@ -592,7 +615,10 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 % {"number": app.number},
             )
-            return redirect("applications:detail", app.number)
+            return redirect(
+                assisted_page(app, request.user)
+                or reverse("applications:detail", args=[app.number])
+            )
     problems = services.check_complete(app, language=language)
     fee_lines, fee_total, fee_problem = _fee_quote(app, language)
     rules = {d["id"]: d for d in services.document_rules(app)}

@@ -48,6 +48,7 @@ from .models import (
     Status,
     StatusChange,
 )
+from .views_journey import assisted_page
 from .windows import Phase, window_of
 
 PAGE_SIZE = 25
@@ -229,9 +230,9 @@ def timeline(app: Application, viewer: Any, language: str) -> list[Event]:
     changes = list(app.history.all())
     actors = {c.actor_id for c in changes if c.actor_id and c.actor_id != app.applicant_id}
     kiosk_people = set(
-        Posting.objects.filter(user_id__in=actors, role=Role.KIOSK_OPERATOR).values_list(
-            "user_id", flat=True
-        )
+        Posting.objects.filter(
+            user_id__in=actors, role__in=[Role.KIOSK_OPERATOR, Role.FRANCHISEE]
+        ).values_list("user_id", flat=True)
     )
     events = []
     for change in changes:
@@ -379,6 +380,10 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         .order_by("id")
     )
     labels = _document_labels(app, language)
+    assisted_url = assisted_page(app, request.user)  # e.g. the kiosk console's page of it
+    allowed = actions(app, request.user)
+    if assisted_url:
+        allowed["pay"] = False  # paid through the channel's own page (a kiosk's wallet)
     context = {
         "app": app,
         "service": app.service.name(language),
@@ -386,6 +391,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "status": app.status_text(language),
         "badge": BADGES.get(app.status, "muted"),
         "own": app.applicant_id == request.user.pk,
+        "assisted_url": assisted_url,
         "events": timeline(app, request.user, language),
         "step": next_step(app, paying=paying),
         "sections": answers_summary(app, language),
@@ -393,7 +399,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "fee_lines": _fee_lines(app, language),
         "payments": payments,
         "receipt": bool(app.paid_at and app.paid_payment),
-        "actions": actions(app, request.user),
+        "actions": allowed,
     }
     return render(request, "applications/mine/detail.html", context)
 

@@ -58,9 +58,9 @@ def register() -> None:
     register_rule(FINANCE, allow(Role.OPERATOR_STAFF))
     register_rule(COMPLAINTS, allow(*staff))
     _templates()
-    from . import commission, feedback, onboarding, wallet
+    from . import commission, console, feedback, onboarding, wallet
 
-    for area in (onboarding, wallet, commission, feedback):
+    for area in (onboarding, wallet, commission, feedback, console):
         area.register()
 
 
