@@ -319,3 +319,28 @@ def test_staff_resend_the_owners_link_from_the_application(
 
     sent = Message.objects.filter(template="kiosks.activation", recipient=application.owner_mobile)
     assert sent.count() == 2
+
+
+def test_the_review_list_comes_in_pages_of_25(client, offices, frozen_clock, operator_staff):
+    from ekseva.core import clock
+
+    from .conftest import application_data
+
+    for n in range(27):
+        data = application_data(offices.bhopal)
+        KioskApplication.objects.create(
+            reference=f"KA26PAGE{n:03d}",
+            applicant=make_citizen(),
+            status=Status.UNDER_REVIEW,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+            **data,
+        )
+        clock.advance(minutes=1)
+    verified_login(client, operator_staff)
+    url = reverse("kiosks:manage_applications")
+    first = client.get(url, {"status": "under_review"}).content.decode()
+    assert "KA26PAGE026" in first and "KA26PAGE002" in first and "KA26PAGE001" not in first
+    assert "status=under_review&amp;page=2" in first
+    second = client.get(url, {"status": "under_review", "page": 2}).content.decode()
+    assert "KA26PAGE001" in second and "KA26PAGE000" in second and "KA26PAGE026" not in second

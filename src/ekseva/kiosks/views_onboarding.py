@@ -38,6 +38,7 @@ from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ekseva.accounts import selectors as people
@@ -247,6 +248,7 @@ def apply_info(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@sensitive_post_parameters("aadhaar", "pan", "bank_account_number")
 @require_http_methods(["GET", "POST"])
 def apply_form(request: HttpRequest) -> HttpResponse:
     """The application form. Citizens only, signed in by OTP first."""
@@ -374,6 +376,7 @@ def pay(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sensitive_post_parameters("aadhaar", "pan", "bank_account_number")
 @require_http_methods(["GET", "POST"])
 def correct(request: HttpRequest, reference: str) -> HttpResponse:
     """The fields the reviewer asked to fix (and their documents), then back to review."""
@@ -458,6 +461,7 @@ def _qr_data_uri(text: str) -> str:
 
 
 @never_cache
+@sensitive_post_parameters("password", "password_again", "code")
 @require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest, token: str) -> HttpResponse:
     """Set a password and enrol the authenticator app, from the SMS link."""
