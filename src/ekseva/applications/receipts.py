@@ -10,11 +10,19 @@ public tracking page for this number. Hindi is shaped by ``core.pdf`` (HarfBuzz)
 so conjuncts and matras come out right.
 
 There is a receipt only once the fee is paid (``receipt_payment`` is None before).
+
+A higher app may print a QR code of its own under the tracking one without this
+app knowing it (the kiosks app: the official charges of a kiosk application)::
+
+    receipts.register_extra(fn)  # fn(app) -> (text_en, text_hi, url) | None
+
+``fn`` is called with the receipt's language active (so ``reverse`` gives its URLs).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +37,29 @@ from ekseva.payments.models import PAID_STATUSES, Payment
 from .models import Application, Channel
 
 QR_MM = 34  # side of the printed QR code: comfortably scanned from a phone
+
+# fn(app) -> (caption in English, caption in Hindi, absolute URL), or None for no code.
+Extra = Callable[[Application], tuple[str, str, str] | None]
+_extras: list[Extra] = []
+
+
+def register_extra(fn: Extra) -> None:
+    """Print another QR code (with its caption) under the tracking one on every
+    receipt ``fn`` returns something for. Registering ``fn`` again is harmless."""
+    if fn not in _extras:
+        _extras.append(fn)
+
+
+def extras(app: Application, language: str) -> list[tuple[str, str]]:
+    """The extra codes of ``app``'s receipt in ``language``: (caption, url) pairs."""
+    found = []
+    with translation.override(language):
+        for fn in _extras:
+            extra = fn(app)
+            if extra:
+                text_en, text_hi, url = extra
+                found.append((text_hi if language == "hi" else text_en, url))
+    return found
 
 
 def receipt_payment(app: Application) -> Payment | None:
@@ -130,7 +161,7 @@ def _pdf(app: Application, payment: Payment, language: str, track_url: str) -> b
         align=("LEFT", "LEFT", "RIGHT"),
     )
 
-    _qr_block(doc, track_url)
+    _qr_block(doc, track_url, _("Track this application"))
     doc.paragraph(
         _(
             "Keep this receipt. Scan the code or open %(url)s to see the status of the "
@@ -139,23 +170,26 @@ def _pdf(app: Application, payment: Payment, language: str, track_url: str) -> b
         % {"url": track_url},
         size=8.5,
     )
+    for caption, url in extras(app, language):
+        doc.space(3)
+        _qr_block(doc, url, caption)
     return doc.output()
 
 
-def _qr_block(doc: Document, track_url: str) -> None:
-    """The QR code of the tracking page, with its caption beside it."""
+def _qr_block(doc: Document, url: str, caption: str) -> None:
+    """A QR code of ``url``, with its caption and the URL beside it."""
     pdf = doc.pdf
     if pdf.will_page_break(QR_MM + 4):
         pdf.add_page()
     top = pdf.get_y()
-    pdf.image(io.BytesIO(qr.png(track_url)), x=pdf.l_margin, y=top, w=QR_MM, h=QR_MM)
+    pdf.image(io.BytesIO(qr.png(url)), x=pdf.l_margin, y=top, w=QR_MM, h=QR_MM)
     left = pdf.l_margin + QR_MM + 5
     pdf.set_xy(left, top + 4)
     pdf.set_font(LATIN, "B", 10)
-    pdf.multi_cell(0, 5, _("Track this application"), align="L", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(0, 5, caption, align="L", new_x="LEFT", new_y="NEXT")
     pdf.set_font(LATIN, "", 8.5)
     pdf.set_x(left)
-    pdf.multi_cell(0, 4.5, track_url, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4.5, url, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(top + QR_MM + 3)
     pdf.set_font(LATIN, "", BODY_PT)
 
