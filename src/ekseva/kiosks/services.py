@@ -425,12 +425,17 @@ def pay_assisted(operator: Any, app: Application, *, idempotency_key: str) -> Pa
         raise KioskError("No such application at this kiosk.", "इस कियोस्क पर ऐसा कोई आवेदन नहीं है।")
     if not idempotency_key:
         raise KioskError("A request key is required.", "अनुरोध कुंजी आवश्यक है।")
-    payment = applications.start_payment(
-        app,
-        idempotency_key=f"kiosk:{kiosk.code}:{idempotency_key}",
-        actor=operator,
-        gateway="wallet",
-    )
+    key = f"kiosk:{kiosk.code}:{idempotency_key}"
+    payment = Payment.objects.filter(idempotency_key=key).first()  # a retry: the first answer
+    if payment is not None and payment.target != app.number:
+        raise KioskError(
+            "This request key was already used for another application.",
+            "यह अनुरोध कुंजी पहले ही किसी दूसरे आवेदन के लिए उपयोग हो चुकी है।",
+        )
+    if payment is None:
+        payment = applications.start_payment(
+            app, idempotency_key=key, actor=operator, gateway="wallet"
+        )
     was_paid = payment.is_paid
     payment = payments.pay_from_wallet(payment, actor=operator)
     if payment.is_paid and not was_paid:
@@ -440,8 +445,14 @@ def pay_assisted(operator: Any, app: Application, *, idempotency_key: str) -> Pa
 
 def warn_low_balance(kiosk: Kiosk, *, debited: int, reference: str) -> bool:
     """SMS the owner when this debit took the wallet from at or above its
-    low-balance mark to below it (once per crossing, whatever the retries)."""
-    after = wallet_balance(kiosk)
+    low-balance mark to below it (once per crossing, whatever the retries).
+    "After" is the balance right after this payment's own posting (wallet postings
+    are made one at a time under the wallet's row lock), so debits made at the same
+    moment do not each take the crossing for their own."""
+    wallet = wallet_account(kiosk)
+    entry = ledger_selectors.entry_for_key(f"payment:{reference}:success")
+    own = entry.postings.filter(account=wallet).values_list("pk", flat=True).first() if entry else 0
+    after = ledger_selectors.balance_through(wallet, own) if own else wallet_balance(kiosk)
     before = after + debited
     if not (before >= kiosk.low_balance_paise > after):
         return False
