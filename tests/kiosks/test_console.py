@@ -24,7 +24,7 @@ from ekseva.applications import services as applications
 from ekseva.applications.models import Application, Status
 from ekseva.core import clock
 from ekseva.kiosks import console, services
-from ekseva.kiosks.models import Consent
+from ekseva.kiosks.models import Consent, KioskSuspended
 from ekseva.notifications.models import Message
 from ekseva.payments.models import Payment
 
@@ -470,6 +470,17 @@ def test_a_suspended_kiosk_is_refused_every_action(desk, operator, kiosk, citize
     assert services.wallet_balance(kiosk) == 100_000
     assert not Payment.objects.filter(status="succeeded").exists()
     assert desk.get(app_url("step", Application.objects.get().pk, "about")).status_code == 404
+    # the services refuse whatever the pages show
+    with pytest.raises(KioskSuspended):
+        services.request_consent(operator, "9123488888", ip=None)
+    with pytest.raises(KioskSuspended):
+        services.grant_consent(operator, citizen.mobile, "123456")
+    with pytest.raises(KioskSuspended):
+        services.start_assisted(operator, citizen, service)
+    with pytest.raises(KioskSuspended):
+        services.pay_assisted(operator, app, idempotency_key="direct")
+    services.end_consent(operator, citizen)  # letting go is always allowed
+    assert services.active_consent(kiosk, citizen) is None
 
 
 # --------------------------------------------------------------------------- paying
@@ -493,6 +504,42 @@ def test_pressing_pay_twice_debits_the_wallet_once(desk, operator, kiosk, citize
     third = desk.post(url("console_pay", app.number), {"token": "n" * 32})
     assert "already been paid" in follow_messages(desk, third)
     assert services.wallet_balance(kiosk) == 100_000 - TOTAL
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_presses_at_the_same_moment_debit_once(desk, operator, kiosk, citizen, service):
+    """Two requests with the same token at once (a double tap on a slow line): the
+    payment is made once under its key and taken once under its row lock."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    fund(kiosk, 100_000)
+    app = assisted_submitted(operator, citizen, service)
+    html = text(desk.get(url("console_app", app.number)))
+    token = html.split('name="token" value="')[1].split('"')[0]
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def press() -> None:
+        twin = Client()
+        twin.cookies = desk.cookies  # the same signed-in session, another request
+        try:
+            barrier.wait()
+            codes.append(twin.post(url("console_pay", app.number), {"token": token}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [302, 302]
+    assert services.wallet_balance(kiosk) == 100_000 - TOTAL
+    assert Payment.objects.filter(target=app.number).count() == 1
 
 
 def test_a_short_wallet_says_by_how_much_and_takes_nothing(desk, operator, kiosk, citizen, service):

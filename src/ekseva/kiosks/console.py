@@ -11,6 +11,7 @@ applications, whatever is typed into a search. Guide: docs/kiosks.md.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,7 +124,7 @@ def search(
         .select_related("service", "applicant")
         .order_by("-created_at", "-id")
     )
-    number = ids.normalise(number or "")
+    number = re.sub(r"[^A-Z0-9]", "", ids.normalise(number or ""))  # numbers are A-Z, 0-9
     if number:
         qs = qs.filter(number__contains=number)
     if mobile:
