@@ -124,9 +124,11 @@ def test_a_kiosk_operator_serves_a_walk_in_citizen_in_hindi(
     assert page.locator(f"[data-kiosk='{kiosk.code}']").is_visible()
     assert page.get_by_text(HI["wallet"]).first.is_visible()
     assert page.locator("[data-balance]").inner_text() == "₹1,000.00"
-    assert page.get_by_role("navigation", name="मुख्य मेनू").get_by_role(
-        "link", name=HI["console"]
-    ).is_visible()
+    assert (
+        page.get_by_role("navigation", name="मुख्य मेनू")
+        .get_by_role("link", name=HI["console"])
+        .is_visible()
+    )
     shot(page, LANG, "console")
 
     # The walk-in's mobile: the portal sends the consent code to their phone.
