@@ -1379,35 +1379,16 @@ def resend_activation(actor: Any, login_id: int, *, language: str = "hi") -> Kio
             raise KioskError("This login is deactivated.", "यह लॉगिन निष्क्रिय है।")
         if login.activated_at is not None:
             raise KioskError("This login is already activated.", "यह लॉगिन पहले ही सक्रिय हो चुका है।")
-        token = secrets.token_urlsafe(24)
-        now = clock.now()
-        login.activation_hash = services._activation_hash(token)
-        login.activation_expires_at = now + dt.timedelta(hours=settings.KIOSK_ACTIVATION_HOURS)
-        login.save(update_fields=["activation_hash", "activation_expires_at"])
         device = activation_device(login)
         device.key = default_key()
         device.save(update_fields=["key"])
-        queue_message(
-            channel="sms",
-            template=services.ACTIVATION_TEMPLATE,
-            recipient=login.mobile,
-            params={
-                "name": login.name,
-                "kiosk": login.kiosk.code,
-                "username": login.user.username,
-                "link": f"{settings.PUBLIC_BASE_URL}/{language}/kiosks/activate/{token}/",
-                "hours": settings.KIOSK_ACTIVATION_HOURS,
-            },
-            language=language,
-            dedupe_key=f"kiosks.activation:{login.pk}:{login.activation_hash[:16]}",
-        )
+        services.send_activation(login, language=language)
         audit.record(
             "kiosks.login.link_resent",
             actor=actor,
             obj=login.kiosk,
             after={"username": login.user.username, "mobile": accounts.mask_mobile(login.mobile)},
         )
-    login.activation_token = token  # for the caller (tests); never stored
     return login
 
 

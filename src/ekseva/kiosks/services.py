@@ -161,40 +161,45 @@ def create_login(
         )
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        token = secrets.token_urlsafe(24)
-        now = clock.now()
         operator = KioskOperator.objects.create(
-            kiosk=kiosk,
-            user=user,
-            role=role,
-            name=name,
-            mobile=mobile,
-            activation_hash=_activation_hash(token),
-            activation_expires_at=now + dt.timedelta(hours=settings.KIOSK_ACTIVATION_HOURS),
-            created_at=now,
+            kiosk=kiosk, user=user, role=role, name=name, mobile=mobile, created_at=clock.now()
         )
-        queue_message(
-            channel="sms",
-            template=ACTIVATION_TEMPLATE,
-            recipient=mobile,
-            params={
-                "name": name,
-                "kiosk": kiosk.code,
-                "username": username,
-                "link": f"{settings.PUBLIC_BASE_URL}/{language}/kiosks/activate/{token}/",
-                "hours": settings.KIOSK_ACTIVATION_HOURS,
-            },
-            language=language,
-            dedupe_key=f"kiosks.activation:{operator.pk}:{operator.activation_hash[:16]}",
-        )
+        send_activation(operator, language=language)
         audit.record(
             "kiosks.login.created",
             actor=actor,
             obj=kiosk,
             after={"username": username, "role": role, "mobile": accounts.mask_mobile(mobile)},
         )
-    operator.activation_token = token  # for the caller (tests, the demo); never stored
     return operator
+
+
+def send_activation(operator: KioskOperator, *, language: str = "hi") -> str:
+    """Give ``operator`` a fresh one-time activation link (any earlier one stops
+    working) and send it by SMS to their mobile. Returns the token, which is also
+    left on ``operator.activation_token`` for the caller; only its hash is stored."""
+    token = secrets.token_urlsafe(24)
+    operator.activation_hash = _activation_hash(token)
+    operator.activation_expires_at = clock.now() + dt.timedelta(
+        hours=settings.KIOSK_ACTIVATION_HOURS
+    )
+    operator.save(update_fields=["activation_hash", "activation_expires_at"])
+    queue_message(
+        channel="sms",
+        template=ACTIVATION_TEMPLATE,
+        recipient=operator.mobile,
+        params={
+            "name": operator.name,
+            "kiosk": operator.kiosk.code,
+            "username": operator.user.username,
+            "link": f"{settings.PUBLIC_BASE_URL}/{language}/kiosks/activate/{token}/",
+            "hours": settings.KIOSK_ACTIVATION_HOURS,
+        },
+        language=language,
+        dedupe_key=f"kiosks.activation:{operator.pk}:{operator.activation_hash[:16]}",
+    )
+    operator.activation_token = token  # for the caller (tests, the demo); never stored
+    return token
 
 
 def operator_for_activation(token: str) -> KioskOperator | None:
