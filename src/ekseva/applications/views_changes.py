@@ -31,9 +31,9 @@ from ekseva.forms import validation
 from ekseva.forms.definition import Field, FormDefinition
 from ekseva.forms.messages import word
 from ekseva.forms.render import render_fields
-from ekseva.payments import services as payments
 from ekseva.payments.models import Payment, PaymentError
 from ekseva.payments.models import Status as PaymentStatus
+from ekseva.payments.views_payer import to_checkout
 
 from . import selectors, services
 from .models import (
@@ -339,18 +339,8 @@ def correction_pay(request: HttpRequest, number: str, pk: str) -> HttpResponse:
         payment = services.start_correction_payment(
             correction, idempotency_key=f"correction:{correction.pk}:{token}", actor=request.user
         )
-        start = payments.start_checkout(
-            payment,
-            return_url=request.build_absolute_uri(
-                reverse("payments:return", args=[payment.reference])
-            ),
-            language=language,
-            actor=request.user,
-        )
+        response = to_checkout(request, payment, language=language)
     except (ApplicationError, PaymentError) as exc:
         messages.error(request, exc.message(language))
         return back
-    checkout = start.checkout
-    if checkout.redirect_url:
-        return redirect(checkout.redirect_url)
-    return render(request, checkout.template, {**checkout.context, "payment": start.payment})
+    return response

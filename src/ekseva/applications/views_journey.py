@@ -39,8 +39,8 @@ from ekseva.core.money import format_inr
 from ekseva.forms import validation
 from ekseva.forms.prefill import prefill
 from ekseva.forms.render import render_step
-from ekseva.payments import services as payments
 from ekseva.payments.models import PaymentError
+from ekseva.payments.views_payer import to_checkout
 
 from . import documents as locker_rules
 from . import forms as journey
@@ -676,18 +676,8 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
         payment = services.start_payment(
             app, idempotency_key=f"app:{app.number}:{token}", actor=request.user
         )
-        start = payments.start_checkout(
-            payment,
-            return_url=request.build_absolute_uri(
-                reverse("payments:return", args=[payment.reference])
-            ),
-            language=language,
-            actor=request.user,
-        )
+        response = to_checkout(request, payment, language=language)
     except (ApplicationError, PaymentError) as exc:
         messages.error(request, exc.message(language))
         return redirect("applications:detail", app.number)
-    checkout = start.checkout
-    if checkout.redirect_url:
-        return redirect(checkout.redirect_url)
-    return render(request, checkout.template, {**checkout.context, "payment": start.payment})
+    return response

@@ -46,8 +46,8 @@ from ekseva.accounts.decorators import staff_required
 from ekseva.accounts.permissions import can
 from ekseva.accounts.services import mask_mobile
 from ekseva.core import audit, qr
-from ekseva.payments import services as payments
 from ekseva.payments.models import PaymentError
+from ekseva.payments.views_payer import to_checkout
 
 from . import onboarding, services
 from .forms_onboarding import (
@@ -358,21 +358,11 @@ def pay(request: HttpRequest, reference: str) -> HttpResponse:
         payment = onboarding.start_fee_payment(
             application, idempotency_key=token, actor=request.user
         )
-        start = payments.start_checkout(
-            payment,
-            return_url=request.build_absolute_uri(
-                reverse("payments:return", args=[payment.reference])
-            ),
-            language=language,
-            actor=request.user,
-        )
+        response = to_checkout(request, payment, language=language)
     except (KioskError, PaymentError) as exc:
         messages.error(request, exc.message(language))
         return redirect("kiosks:application", application.reference)
-    checkout = start.checkout
-    if checkout.redirect_url:
-        return redirect(checkout.redirect_url)
-    return render(request, checkout.template, {**checkout.context, "payment": start.payment})
+    return response
 
 
 @never_cache

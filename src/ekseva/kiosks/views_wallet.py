@@ -28,7 +28,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ekseva.accounts.decorators import staff_required
 from ekseva.accounts.permissions import can
 from ekseva.core.money import format_inr
-from ekseva.payments import services as payments
 from ekseva.payments.models import (
     OPEN_STATUSES,
     IdempotencyConflict,
@@ -36,6 +35,7 @@ from ekseva.payments.models import (
     PaymentError,
     Status,
 )
+from ekseva.payments.views_payer import to_checkout
 
 from . import selectors, services, wallet
 from .forms_wallet import (
@@ -215,20 +215,10 @@ def topup(request: HttpRequest) -> HttpResponse:
     if payment.status not in OPEN_STATUSES:  # the same form sent again after paying
         return redirect("payments:status", reference=payment.reference)
     try:
-        start = payments.start_checkout(
-            payment,
-            return_url=request.build_absolute_uri(
-                reverse("payments:return", args=[payment.reference])
-            ),
-            language=language,
-            actor=request.user,
-        )
+        response = to_checkout(request, payment, language=language)
     except PaymentError as exc:
         return _refuse(request, exc)
-    checkout = start.checkout
-    if checkout.redirect_url:
-        return redirect(checkout.redirect_url)
-    return render(request, checkout.template, {**checkout.context, "payment": start.payment})
+    return response
 
 
 @staff_required

@@ -59,6 +59,25 @@ def _return_url(request: HttpRequest, payment: Payment) -> str:
     return request.build_absolute_uri(reverse("payments:return", args=[payment.reference]))
 
 
+def hand_over(request: HttpRequest, start: services.CheckoutStart) -> HttpResponse:
+    """The answer that takes the payer to the gateway: a redirect, or our page
+    that hands over to the gateway's script."""
+    checkout = start.checkout
+    if checkout.redirect_url:
+        return redirect(checkout.redirect_url)
+    return render(request, checkout.template, {**checkout.context, "payment": start.payment})
+
+
+def to_checkout(request: HttpRequest, payment: Payment, *, language: str) -> HttpResponse:
+    """Open ``payment``'s checkout and send the payer there; the gateway returns
+    them to ``payments:return``. For the pages of any app that charges for
+    something. Raises ``PaymentError`` (the caller says why in its own page)."""
+    start = services.start_checkout(
+        payment, return_url=_return_url(request, payment), language=language, actor=request.user
+    )
+    return hand_over(request, start)
+
+
 # --------------------------------------------------------------------------- status
 
 
@@ -112,10 +131,7 @@ def pay(request: HttpRequest, reference: str) -> HttpResponse:
     except PaymentError as exc:
         messages.error(request, exc.message(language))
         return redirect("payments:status", reference=payment.reference)
-    checkout = start.checkout
-    if checkout.redirect_url:
-        return redirect(checkout.redirect_url)
-    return render(request, checkout.template, {**checkout.context, "payment": start.payment})
+    return hand_over(request, start)
 
 
 @csrf_exempt  # gateways POST back from their own site; the signature is the check
