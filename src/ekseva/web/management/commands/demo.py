@@ -21,6 +21,7 @@ DEMO_MODULES: list[str] = [
     "ekseva.catalog.demo",
     "ekseva.payments.demo",
     "ekseva.applications.demo",
+    "ekseva.kiosks.demo",
 ]
 
 HOME_URL = "http://127.0.0.1:8000/en/"
