@@ -562,7 +562,7 @@ def create_staff(
     *,
     username: str,
     role: str,
-    password: str,
+    password: str | None,
     department_code: str = "",
     admin_unit: AdminUnit | None = None,
     kiosk_code: str = "",
@@ -572,7 +572,9 @@ def create_staff(
 ) -> tuple[User, TOTPDevice]:
     """A staff account with one posting and a confirmed TOTP device.
 
-    ``actor`` None means the system (the console); a person must be operator staff."""
+    ``actor`` None means the system (the console); a person must be operator staff.
+    ``password`` None makes a login nobody can sign in to until a password is set
+    (a kiosk login, activated by its holder)."""
     if actor is not None:
         require(actor, "staff.manage")
     if role not in STAFF_ROLES:
@@ -586,7 +588,8 @@ def create_staff(
                 )
             }
         )
-    validate_password(password)
+    if password is not None:
+        validate_password(password)
     if role in (Role.OPERATOR_STAFF, Role.AUDITOR):
         pass  # state-wide
     elif role in (Role.KIOSK_OPERATOR, Role.FRANCHISEE) and not kiosk_code:

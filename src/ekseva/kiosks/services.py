@@ -155,12 +155,10 @@ def create_login(
         user, _device = accounts.create_staff(
             username=username,
             role=role,
-            password=secrets.token_urlsafe(24),
+            password=None,  # unusable until the holder activates the login
             kiosk_code=kiosk.code,  # no unit: citizens of any district walk in
             full_name=name,
         )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
         operator = KioskOperator.objects.create(
             kiosk=kiosk, user=user, role=role, name=name, mobile=mobile, created_at=clock.now()
         )
