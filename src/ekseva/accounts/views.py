@@ -20,7 +20,7 @@ from django_otp import login as otp_login
 from ekseva.core import audit
 from ekseva.core.middleware import client_ip
 
-from . import selectors, services
+from . import selectors, services, workspace
 from .decorators import staff_required
 from .forms import MobileForm, OtpForm, ProfileForm, StaffSigninForm
 from .models import CitizenProfile
@@ -174,5 +174,9 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/staff_home.html",
-        {"postings": selectors.postings_of(request.user), "lang": _language()},
+        {
+            "postings": selectors.postings_of(request.user),
+            "links": workspace.links_for(request.user),
+            "lang": _language(),
+        },
     )

@@ -58,6 +58,7 @@ def register() -> None:
     register_rule(FINANCE, allow(Role.OPERATOR_STAFF))
     register_rule(COMPLAINTS, allow(*staff))
     _templates()
+    _workspace()
     from . import commission, console, feedback, onboarding, wallet
 
     for area in (onboarding, wallet, commission, feedback, console):
@@ -91,4 +92,94 @@ def _templates() -> None:
             "hi": "ई-सेवा: कियोस्क {kiosk} के वॉलेट में राशि कम है: {balance} शेष (सीमा {mark})। "
             "नागरिकों की सेवा जारी रखने के लिए रिचार्ज करें।",
         },
+    )
+
+
+def _workspace() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from ekseva.accounts import workspace
+    from ekseva.accounts.workspace import Link
+
+    workspace.register(
+        Link(
+            "kiosks.console",
+            _("Kiosk console"),
+            "kiosks:console",
+            SERVE,
+            order=10,
+            hint=_("Serve walk-in citizens, today's work, past applications"),
+        ),
+        Link(
+            "kiosks.wallet",
+            _("Wallet and top-up"),
+            "kiosks:wallet",
+            OWN,
+            order=11,
+            hint=_("Balance, top-up, bank deposits, statement"),
+        ),
+        Link(
+            "kiosks.commission",
+            _("Commission"),
+            "kiosks:commission",
+            OWN,
+            order=12,
+            hint=_("Monthly commission statements, TDS and payouts"),
+        ),
+        Link(
+            "kiosks.operators",
+            _("Kiosk operators"),
+            "kiosks:operators",
+            OWN,
+            order=13,
+            hint=_("Add or deactivate your kiosk's operator logins"),
+        ),
+        Link(
+            "kiosks.review",
+            _("Applications to run a kiosk"),
+            "kiosks:manage_applications",
+            GOVERN,
+            order=50,
+            hint=_("Approve, return or reject franchisee applications"),
+        ),
+        Link(
+            "kiosks.kiosks",
+            _("Kiosks"),
+            "kiosks:manage_kiosks",
+            GOVERN,
+            order=51,
+            hint=_("Figures per kiosk; suspend and reinstate"),
+        ),
+        Link(
+            "kiosks.complaints",
+            _("Complaints against kiosks"),
+            "kiosks:manage_complaints",
+            COMPLAINTS,
+            order=52,
+            hint=_("Uphold or dismiss citizens' complaints"),
+        ),
+        Link(
+            "kiosks.deposits",
+            _("Wallet deposits"),
+            "kiosks:manage_deposits",
+            FINANCE,
+            order=53,
+            hint=_("Verify franchisees' bank deposits onto their wallets"),
+        ),
+        Link(
+            "kiosks.finance",
+            _("Kiosk commission"),
+            "kiosks:manage_commission",
+            FINANCE,
+            order=54,
+            hint=_("Monthly statements of all kiosks"),
+        ),
+        Link(
+            "kiosks.payouts",
+            _("Commission payouts"),
+            "kiosks:manage_payouts",
+            FINANCE,
+            order=55,
+            hint=_("Payout batches and bank files"),
+        ),
     )

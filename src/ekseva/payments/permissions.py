@@ -17,3 +17,38 @@ def register() -> None:
     register_rule(RECONCILE, allow(Role.OPERATOR_STAFF))
     register_rule(SETTLE, allow(Role.OPERATOR_STAFF))
     register_rule(TEST_PAYMENT, allow(Role.OPERATOR_STAFF))
+    _workspace()
+
+
+def _workspace() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from ekseva.accounts import workspace
+    from ekseva.accounts.workspace import Link
+
+    workspace.register(
+        Link(
+            "payments.console",
+            _("Payments"),
+            "payments:manage_list",
+            REFUND,
+            order=40,
+            hint=_("Find a payment, refund, check a gateway"),
+        ),
+        Link(
+            "payments.reconcile",
+            _("Reconciliation"),
+            "payments:reconcile_list",
+            RECONCILE,
+            order=41,
+            hint=_("Match gateway settlement files with the ledger"),
+        ),
+        Link(
+            "payments.settle",
+            _("Department settlements"),
+            "payments:settlement_list",
+            SETTLE,
+            order=42,
+            hint=_("Pay departments what was collected for them"),
+        ),
+    )
