@@ -19,6 +19,17 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_holidays():
+    """Holidays staff add live in the database; a rolled-back test must not leave
+    them in the working-day cache for the next one."""
+    from ekseva.core import workdays
+
+    workdays.forget()
+    yield
+    workdays.forget()
+
+
 @pytest.fixture
 def frozen_clock():
     """A clock stopped at 2026-06-15 10:00 IST; move it with clock.advance()."""

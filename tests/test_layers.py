@@ -18,6 +18,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("payments",),
     ("applications",),
     ("kiosks",),
+    ("workflow",),
+    ("certificates",),
     ("web",),
 ]
 LEVEL = {app: level for level, apps in enumerate(LAYERS) for app in apps}

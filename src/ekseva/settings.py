@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "ekseva.payments",
     "ekseva.applications",
     "ekseva.kiosks",
+    "ekseva.workflow",
+    "ekseva.certificates",
     "ekseva.web",
 ]
 
@@ -281,6 +283,17 @@ KIOSK_TDS_RATE_BP = env_int("KIOSK_TDS_RATE_BP", 200)
 KIOSK_LOW_BALANCE_PAISE = env_int("KIOSK_LOW_BALANCE_PAISE", 50_000)
 # How long the link to activate a kiosk login (set a password, enrol the authenticator) works.
 KIOSK_ACTIVATION_HOURS = env_int("KIOSK_ACTIVATION_HOURS", 72)
+
+# --- back office (docs/workflow.md) and certificates (docs/certificates.md) ----------
+# Officers are reminded this many days before a case falls due.
+WORKFLOW_REMIND_DAYS = env_int("WORKFLOW_REMIND_DAYS", 2)
+# An appeal may be filed within this many days of the rejection or the breach.
+APPEAL_DAYS = env_int("APPEAL_DAYS", 30)
+# The Act's penalty on the officer responsible for a delay: per day, and at most.
+PENALTY_PER_DAY_PAISE = env_int("PENALTY_PER_DAY_PAISE", 25_000)
+PENALTY_MAX_PAISE = env_int("PENALTY_MAX_PAISE", 500_000)
+# Encrypts departments' private signing keys at rest (default: derived from SECRET_KEY).
+CERTIFICATE_KEY_SECRET = env("CERTIFICATE_KEY_SECRET", "")
 
 # --- payments (docs/payments.md) ----------------------------------------------------
 # Gateways a payer may choose, in order; the first is the default.

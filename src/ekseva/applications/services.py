@@ -37,6 +37,7 @@ from ekseva.payments.models import Payment
 from ekseva.payments.selectors import DISTRICT_PREFIX
 
 from . import documents as locker
+from . import lifecycle
 from .models import (
     NOT_CORRECTABLE,
     TRANSITIONS,
@@ -454,6 +455,7 @@ def _receive(app: Application, *, actor: Any) -> None:
         app.due_date = workdays.due_date(
             clock.today(), limit, app.version.time_limit_kind or "calendar"
         )
+    lifecycle.fire("received", app)
 
 
 # --------------------------------------------------------------------------- pay

@@ -11,6 +11,7 @@ the Lok Sewa Guarantee time limits of the back office.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import lru_cache
 
 import holidays
@@ -26,12 +27,52 @@ def _holidays(year: int) -> frozenset[dt.date]:
     return frozenset(table.keys())
 
 
+# Higher apps add holidays the package does not know (a local holiday staff
+# declare): (year) -> set of dates. ``forget()`` after they change.
+_sources: list[Callable[[int], frozenset[dt.date]]] = []
+
+
+def register_holiday_source(source: Callable[[int], frozenset[dt.date]]) -> None:
+    if source not in _sources:
+        _sources.append(source)
+        forget()
+
+
+@lru_cache(maxsize=64)
+def _all_holidays(year: int) -> frozenset[dt.date]:
+    days = set(_holidays(year))
+    for source in _sources:
+        days |= set(source(year))
+    return frozenset(days)
+
+
+def forget() -> None:
+    """Drop the cached holidays (after staff add or remove one)."""
+    _all_holidays.cache_clear()
+
+
+def holidays_in(year: int) -> frozenset[dt.date]:
+    """Every public holiday of ``year``: the package's and the registered sources'."""
+    return _all_holidays(year)
+
+
 def is_working_day(day: dt.date) -> bool:
     if day.weekday() == 6:
         return False
     if day.weekday() == 5 and (day.day - 1) // 7 + 1 in settings.WORKDAYS_SATURDAYS_OFF:
         return False
-    return day not in _holidays(day.year)
+    return day not in _all_holidays(day.year)
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
+    count = 0
+    day = start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:

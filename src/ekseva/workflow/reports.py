@@ -1,0 +1,5 @@
+"""(being written: see docs/workflow.md)"""
+
+
+def register() -> None:
+    """Rules, templates, tasks and links of this area."""
