@@ -32,7 +32,9 @@ def register() -> None:
     register_rule(APPEAL, allow(Role.APPELLATE_OFFICER))
     register_rule(HOLIDAYS, allow(Role.OPERATOR_STAFF))
     register_rule(DATA, allow(*OFFICERS, Role.OPERATOR_STAFF))
-    from . import appeals, inbox, reports, sla
+    from . import appeals, inbox, reports, sla, views_citizen
+
+    views_citizen.register()  # act's and resubmission's templates, the applicant's next step
 
     for area in (inbox, sla, appeals, reports):
         area.register()

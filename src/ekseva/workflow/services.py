@@ -1,6 +1,19 @@
 """The back office's writes: opening a case when an application is received,
-assigning it, and the clock. Officers' actions (``act``), resubmission, escalation
-and appeals are in this module and its neighbours (``sla``, ``appeals``).
+assigning it, the clock, officers' actions (``act``), reassignment and transfer,
+the applicant's resubmission and bulk approval. Escalation and appeals are in the
+neighbours (``sla``, ``appeals``).
+
+    case = act(case, "forward", actor=officer)                 # to the next stage
+    case = act(case, "return", actor=officer, remark="…", fields=["gender", "photo"])
+    case = resubmit(app, {"gender": "F"}, actor=applicant)    # the clock runs again
+    case = act(case, "approve", actor=designated)              # deliverables fire
+    case = reassign(case, other_officer, actor=designated, reason="…")
+    case = transfer(case, indore, actor=ops, reason="…")
+    approved, refused = bulk_approve(cases, actor=designated)
+
+Every write locks the case's row, then the application's (always in that order),
+checks everything again under the lock, appends an ``Action`` and an audit event,
+all in one transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +29,7 @@ from ekseva.core import audit, clock, workdays
 from ekseva.geo.models import AdminUnit
 
 from .definition import Stage, stages_of
-from .models import Action, Case, Holiday, WorkflowError
+from .models import Action, Case, Holiday, NotAllowed, WorkflowError
 
 # --------------------------------------------------------------------------- who works a case
 
@@ -177,3 +190,387 @@ def add_holiday(day: dt.date, name_en: str, name_hi: str = "", *, actor: Any) ->
 def holiday_dates(year: int) -> frozenset[dt.date]:
     """Holiday source for core.workdays: the days staff added."""
     return frozenset(Holiday.objects.filter(date__year=year).values_list("date", flat=True))
+
+
+# --------------------------------------------------------------------------- officers' actions
+
+# An officer's remark is kept whole on the Action; the applicant's history line is cut.
+MAX_REMARK = 2000
+
+
+def _lock_application(app_id: int) -> Any:
+    from ekseva.applications.models import Application
+
+    return (
+        Application.objects.select_for_update()
+        .select_related("version", "service", "applicant")
+        .get(pk=app_id)
+    )
+
+
+def _stage_now(case: Case) -> Stage:
+    from .definition import stage_of
+
+    try:
+        return stage_of(case.application.version, case.stage)
+    except KeyError:
+        raise WorkflowError(
+            f"This case is at a stage ({case.stage}) its service does not have.",
+            f"यह प्रकरण ऐसे चरण ({case.stage}) पर है जो इसकी सेवा में नहीं है।",
+        ) from None
+
+
+def holds_stage(user: Any, case: Case, stage: Stage) -> bool:
+    """Does ``user`` hold a current posting in the stage's role for the case's
+    department, covering its district (posted there, above it, or state-wide)?"""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    return any(
+        officer.pk == user.pk
+        for officer in officers_for(case.department_code, case.district, stage.role)
+    )
+
+
+def may_act(user: Any, case: Case, stage: Stage | None = None) -> bool:
+    """May ``user`` take officers' actions on ``case`` at its current stage?"""
+    from ekseva.accounts.permissions import can
+
+    from .hooks import ACT
+
+    stage = stage or _stage_now(case)
+    return can(user, ACT, case) and holds_stage(user, case, stage)
+
+
+def _require_actor(user: Any, case: Case, stage: Stage) -> None:
+    if not may_act(user, case, stage):
+        raise NotAllowed(
+            f"You cannot act on this case at its {stage.name_en} stage: it is for the "
+            f"{stage.role.replace('_', ' ')} of its department and district.",
+            f"आप इस प्रकरण पर '{stage.name('hi')}' चरण में कार्यवाही नहीं कर सकते: यह इसके "
+            "विभाग और ज़िले के संबंधित अधिकारी का कार्य है।",
+        )
+
+
+def fix_labels(version: Any, ids: list[str] | tuple[str, ...], language: str) -> list[str]:
+    """What the applicant is asked to fix, by the form's and documents' own labels."""
+    from ekseva.catalog.rules import form_of
+
+    defn = form_of(version)
+    docs = {
+        doc["id"]: (doc.get("label") or {})
+        for doc in (version.definition or {}).get("documents", [])
+    }
+    out = []
+    for item in ids:
+        if item in docs:
+            label = docs[item]
+            out.append(str(label.get(language) or label.get("en") or item))
+            continue
+        try:
+            out.append(str(defn.field(item).label.get(language)))
+        except KeyError:
+            out.append(item)
+    return out
+
+
+def fixable_ids(version: Any) -> tuple[list[str], list[str]]:
+    """(form field ids, document ids) of a version: what a return may ask to fix."""
+    from ekseva.catalog.rules import form_of
+
+    defn = form_of(version)
+    fields = [f.id for f in defn.all_fields() if f.type not in ("file", "group")]
+    docs = [doc["id"] for doc in (version.definition or {}).get("documents", [])]
+    return fields, docs
+
+
+def _check_needs(
+    case: Case,
+    kind: str,
+    needs: tuple[str, ...],
+    *,
+    reason_code: str,
+    remark: str,
+    fields: list[str],
+    hearing_at: dt.datetime | None,
+) -> None:
+    from .definition import REJECTION_REASONS
+
+    if "reason_code" in needs and reason_code not in REJECTION_REASONS:
+        raise WorkflowError(
+            "Choose the reason for rejecting.", "अस्वीकृति का कारण चुनें।", field="reason_code"
+        )
+    if kind in ("reject", "return") and not remark:
+        raise WorkflowError(
+            "Write a remark for the applicant.", "आवेदक के लिए टिप्पणी लिखें।", field="remark"
+        )
+    if "fields" in needs:
+        if not fields:
+            raise WorkflowError(
+                "Choose what the applicant must correct or provide.",
+                "चुनें कि आवेदक को क्या सुधारना या देना है।",
+                field="fields",
+            )
+        form_fields, docs = fixable_ids(case.application.version)
+        known = set(form_fields) | set(docs)
+        if kind == "ask_document":
+            known = set(docs)
+        unknown = [item for item in fields if item not in known]
+        if unknown:
+            raise WorkflowError(
+                "This application has nothing by that name to correct: " + ", ".join(unknown),
+                "इस आवेदन में सुधार के लिए इस नाम का कुछ नहीं है: " + ", ".join(unknown),
+                field="fields",
+            )
+    if "hearing_at" in needs:
+        if hearing_at is None:
+            raise WorkflowError(
+                "Give the date and time of the hearing.",
+                "सुनवाई की तिथि और समय दें।",
+                field="hearing_at",
+            )
+        if hearing_at <= clock.now():
+            raise WorkflowError(
+                "The hearing must be in the future.",
+                "सुनवाई भविष्य की तिथि पर होनी चाहिए।",
+                field="hearing_at",
+            )
+
+
+def _remark_for_applicant(
+    case: Case, kind: str, *, reason_code: str, remark: str, fields: list[str]
+) -> tuple[str, str]:
+    """The history line the applicant reads, in English and Hindi."""
+    from .definition import REJECTION_REASONS
+
+    version = case.application.version
+    if kind in ("return", "ask_document"):
+        en = "Please correct or provide: " + ", ".join(fix_labels(version, fields, "en")) + "."
+        hi = "कृपया सुधारें या दें: " + ", ".join(fix_labels(version, fields, "hi")) + "।"
+    elif kind == "reject":
+        reason_en, reason_hi = REJECTION_REASONS[reason_code]
+        en, hi = f"Reason: {reason_en}.", f"कारण: {reason_hi}।"
+    else:
+        return "", ""
+    if remark:
+        en, hi = f"{en} {remark}", f"{hi} {remark}"
+    return en, hi
+
+
+def _move_application(app: Any, to: str | None, *, actor: Any, remark: tuple[str, str]) -> None:
+    from ekseva.applications import services as applications
+    from ekseva.applications.models import Status as AppStatus
+
+    if app.status == AppStatus.RECEIVED:
+        applications.move(app, AppStatus.IN_PROCESS, actor=actor)
+    if to and to != app.status:
+        applications.move(app, to, actor=actor, remark_en=remark[0], remark_hi=remark[1])
+
+
+def _agrees(case: Case, app: Any) -> bool:
+    """Is the application where the case says it should be?"""
+    from ekseva.applications.models import Status as AppStatus
+
+    if case.state == Case.State.OPEN:
+        return app.status in (AppStatus.RECEIVED, AppStatus.IN_PROCESS)
+    if case.state == Case.State.RETURNED:
+        return app.status == AppStatus.RETURNED
+    return app.status in (AppStatus.APPROVED, AppStatus.DELIVERED, AppStatus.REJECTED)
+
+
+def _days_late(case: Case) -> int:
+    if case.due_date is None or case.disposed_on is None or case.disposed_on <= case.due_date:
+        return 0
+    if case.limit_kind == "working":
+        return workdays.working_days_between(case.due_date, case.disposed_on)
+    return (case.disposed_on - case.due_date).days
+
+
+def act(
+    case: Case,
+    kind: str,
+    *,
+    actor: Any,
+    reason_code: str = "",
+    remark: str = "",
+    fields: list[str] | tuple[str, ...] = (),
+    hearing_at: dt.datetime | None = None,
+    place: str = "",
+    at_stage: str = "",
+) -> Case:
+    """An officer's action on a case (``definition.TRANSITIONS``): checked, recorded,
+    and the case and its application moved, in one transaction under both rows'
+    locks. ``at_stage``: the stage the officer saw (a form's hidden field); if the
+    case has moved on since, or the passed instance is out of date, the action is
+    refused instead of being applied to a case the officer has not seen.
+
+    Returns the case as it is now (the passed instance is refreshed too)."""
+    from .definition import TRANSITIONS, allowed_actions, stages_of
+
+    move = TRANSITIONS.get(kind)
+    if move is None:
+        raise WorkflowError("No such action.", "ऐसी कोई कार्यवाही नहीं है।", field="kind")
+    remark = (remark or "").strip()[:MAX_REMARK]
+    place = (place or "").strip()[:200]
+    fields = list(dict.fromkeys(str(item) for item in (fields or ()) if str(item).strip()))
+    seen = (case.state, case.stage)
+    with transaction.atomic():
+        current = locked(case)
+        app = _lock_application(current.application_id)
+        current.application = app
+        if (current.state, current.stage) != seen or (at_stage and at_stage != current.stage):
+            raise WorkflowError(
+                "This case has changed since you opened it (another action was taken). "
+                "Open it again to see where it is now.",
+                "आपके खोलने के बाद इस प्रकरण पर कार्यवाही हो चुकी है। "
+                "इसकी वर्तमान स्थिति देखने के लिए इसे फिर से खोलें।",
+            )
+        stage = _stage_now(current)
+        _require_actor(actor, current, stage)
+        if kind not in allowed_actions(current, stage):
+            raise WorkflowError(
+                f"'{kind}' cannot be done to this case now.",
+                "इस प्रकरण पर अभी यह कार्यवाही नहीं की जा सकती।",
+                field="kind",
+            )
+        _check_needs(
+            current,
+            kind,
+            move.needs,
+            reason_code=reason_code,
+            remark=remark,
+            fields=fields,
+            hearing_at=hearing_at,
+        )
+        if (
+            kind == "schedule_hearing"
+            and current.actions.filter(kind="schedule_hearing", hearing_at=hearing_at).exists()
+        ):
+            raise WorkflowError(
+                "A hearing is already scheduled at that time.",
+                "उस समय की सुनवाई पहले से तय है।",
+                field="hearing_at",
+            )
+        before = {"state": current.state, "stage": current.stage, "assignee": current.assignee_id}
+        now = clock.now()
+        today = clock.today()
+        to_stage = ""
+        if kind == "forward":
+            stages = stages_of(app.version)
+            following = stages[stage.index + 1]
+            to_stage = following.id
+            current.stage = following.id
+            # Nobody posted for the next stage yet: it waits with the designated officer.
+            current.assignee = pick_officer(current, following) or (
+                current.designated_officer if following.last else None
+            )
+        if move.case_state:
+            current.state = move.case_state
+        if kind in ("return", "ask_document"):
+            current.paused_on = today
+        if kind in ("approve", "reject"):
+            current.outcome = "approved" if kind == "approve" else "rejected"
+            current.disposed_on = today
+            current.disposed_in_time = current.due_date is None or today <= current.due_date
+        current.updated_at = now
+        current.save()
+        action = Action.objects.create(
+            case=current,
+            at=now,
+            kind=kind,
+            stage=stage.id,
+            to_stage=to_stage,
+            actor=actor,
+            assignee=current.assignee,
+            reason_code=reason_code if kind == "reject" else "",
+            remark=remark,
+            fields=fields if kind in ("return", "ask_document") else [],
+            hearing_at=hearing_at if kind == "schedule_hearing" else None,
+            place=place if kind == "schedule_hearing" else "",
+        )
+        words = _remark_for_applicant(
+            current, kind, reason_code=reason_code, remark=remark, fields=fields
+        )
+        _move_application(app, move.app_status, actor=actor, remark=words)
+        app.save()
+        if kind in ("approve", "reject"):
+            _close_delay(current)
+        if kind == "schedule_hearing":
+            _tell_hearing(current, hearing_at, place)
+        audit.record(
+            f"workflow.case.{kind}",
+            actor=actor,
+            obj=current,
+            before=before,
+            after={
+                "application": app.number,
+                "action": action.pk,
+                "state": current.state,
+                "stage": current.stage,
+                "assignee": current.assignee_id,
+                "reason_code": action.reason_code,
+                "fields": action.fields,
+                "app_status": app.status,
+            },
+        )
+        if kind == "approve":
+            from . import deliverables
+
+            deliverables.fire(current, actor)
+    _refresh(case, current)
+    return current
+
+
+def _refresh(case: Case, current: Case) -> None:
+    if case is not current:
+        case.refresh_from_db()
+
+
+def _close_delay(case: Case) -> None:
+    from .models import DelayRecord
+
+    record = DelayRecord.objects.filter(case=case).first()
+    if record is not None and record.days_late is None:
+        record.days_late = _days_late(case)
+        record.save(update_fields=["days_late"])
+
+
+def _tell_hearing(case: Case, hearing_at: dt.datetime, place: str) -> None:
+    from django.utils import timezone
+
+    from ekseva.notifications import services as notify
+
+    app = case.application
+    user = app.applicant
+    language = user.preferred_language or "en"
+    when = timezone.localtime(hearing_at).strftime("%d-%m-%Y %H:%M")
+    params = {
+        "number": app.number or "",
+        "service": app.service.name(language),
+        "when": when,
+        "place": place or ("the office" if language == "en" else "कार्यालय"),
+    }
+    key = f"case:{case.pk}:hearing:{hearing_at.isoformat()}"
+    specs = [
+        {
+            "channel": "inapp",
+            "template": "workflow.hearing",
+            "recipient": user.pk,
+            "user_id": user.pk,
+            "params": params,
+            "language": language,
+            "dedupe_key": f"{key}:inapp",
+        }
+    ]
+    if user.mobile:
+        specs.append(
+            {
+                "channel": "sms",
+                "template": "workflow.hearing",
+                "recipient": user.mobile,
+                "user_id": user.pk,
+                "params": params,
+                "language": language,
+                "dedupe_key": f"{key}:sms",
+            }
+        )
+    notify.queue_many(specs)
