@@ -157,6 +157,29 @@ def next_step(app: Application, *, paying: bool = False) -> NextStep:
     return NextStep("none", _("This application is closed."))
 
 
+# --------------------------------------------------------------------------- deliverables
+
+# Apps above register what the applicant can download once it is issued (the
+# certificates app: "Download certificate"): fn(app, user) -> (label_en, label_hi,
+# url) or None. Applications knows them only through this list.
+_deliverable_links: list[Any] = []
+
+
+def register_deliverable_link(fn: Any) -> None:
+    if fn not in _deliverable_links:
+        _deliverable_links.append(fn)
+
+
+def deliverable_links(app: Application, user: Any, language: str) -> list[dict[str, str]]:
+    links = []
+    for fn in _deliverable_links:
+        found = fn(app, user)
+        if found:
+            label_en, label_hi, url = found
+            links.append({"label": label_hi if language == "hi" else label_en, "url": url})
+    return links
+
+
 # --------------------------------------------------------------------------- the list
 
 
@@ -400,6 +423,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "payments": payments,
         "receipt": bool(app.paid_at and app.paid_payment),
         "actions": allowed,
+        "deliverables": deliverable_links(app, request.user, language),
     }
     return render(request, "applications/mine/detail.html", context)
 
