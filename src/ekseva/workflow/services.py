@@ -132,6 +132,7 @@ def open_case(app: Any) -> Case:
         officers_for(case.department_code, case.district, designated.role)
     )
     case.assignee = pick_officer(case, first)
+    case.clean = is_clean(app)
     case.save()
     Action.objects.create(case=case, at=now, kind="assign", stage=first.id, assignee=case.assignee)
     audit.record(
@@ -395,13 +396,15 @@ def act(
     fields: list[str] | tuple[str, ...] = (),
     hearing_at: dt.datetime | None = None,
     place: str = "",
-    at_stage: str = "",
+    seen_action: int | None = None,
 ) -> Case:
     """An officer's action on a case (``definition.TRANSITIONS``): checked, recorded,
     and the case and its application moved, in one transaction under both rows'
-    locks. ``at_stage``: the stage the officer saw (a form's hidden field); if the
-    case has moved on since, or the passed instance is out of date, the action is
-    refused instead of being applied to a case the officer has not seen.
+    locks. ``seen_action``: the id of the case's latest Action the officer's page
+    showed (a form's hidden field). If anything was done to the case since, or the
+    passed instance's state or stage is out of date, the action is refused ("changed
+    since you opened it") instead of being applied to a case the officer has not
+    seen: a double submission takes effect once.
 
     Returns the case as it is now (the passed instance is refreshed too)."""
     from .definition import TRANSITIONS, allowed_actions, stages_of
@@ -417,7 +420,10 @@ def act(
         current = locked(case)
         app = _lock_application(current.application_id)
         current.application = app
-        if (current.state, current.stage) != seen or (at_stage and at_stage != current.stage):
+        latest = current.actions.order_by("-id").values_list("pk", flat=True).first()
+        if (current.state, current.stage) != seen or (
+            seen_action is not None and seen_action != latest
+        ):
             raise WorkflowError(
                 "This case has changed since you opened it (another action was taken). "
                 "Open it again to see where it is now.",
@@ -467,6 +473,7 @@ def act(
             current.state = move.case_state
         if kind in ("return", "ask_document"):
             current.paused_on = today
+            current.clean = False  # something had to be fixed: an officer looks again
         if kind in ("approve", "reject"):
             current.outcome = "approved" if kind == "approve" else "rejected"
             current.disposed_on = today
@@ -574,3 +581,359 @@ def _tell_hearing(case: Case, hearing_at: dt.datetime, place: str) -> None:
             }
         )
     notify.queue_many(specs)
+
+
+# --------------------------------------------------------------------------- assignment
+
+MAX_REASON = 500
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()[:MAX_REASON]
+    if not reason:
+        raise WorkflowError("Say why.", "कारण लिखें।", field="reason")
+    return reason
+
+
+def _require_assign(actor: Any, case: Case) -> None:
+    from ekseva.accounts.permissions import can
+
+    from .hooks import ASSIGN
+
+    if not can(actor, ASSIGN, case):
+        raise NotAllowed(
+            "Only the designated officer of this case's office or operator staff can "
+            "reassign or transfer it.",
+            "इस प्रकरण को केवल इसके कार्यालय के पदाभिहित अधिकारी या संचालन कर्मचारी ही "
+            "पुनः सौंप या स्थानांतरित कर सकते हैं।",
+        )
+
+
+def _not_disposed(case: Case) -> None:
+    if case.state == Case.State.DISPOSED:
+        raise WorkflowError(
+            "This case has been decided; it can no longer be reassigned or transferred.",
+            "इस प्रकरण का निर्णय हो चुका है; इसे अब पुनः सौंपा या स्थानांतरित नहीं किया जा सकता।",
+        )
+
+
+def reassign(case: Case, to_officer: Any, *, actor: Any, reason: str) -> Case:
+    """Give an open (or returned) case to another officer holding its current
+    stage's role for its department and district."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        current = locked(case)
+        _require_assign(actor, current)
+        _not_disposed(current)
+        stage = _stage_now(current)
+        if to_officer is None or not holds_stage(to_officer, current, stage):
+            raise WorkflowError(
+                "That officer does not hold this stage's post for the case's department "
+                "and district.",
+                "वह अधिकारी इस प्रकरण के विभाग और ज़िले में इस चरण के पद पर नहीं है।",
+                field="to_officer",
+            )
+        if current.assignee_id == to_officer.pk:
+            raise WorkflowError(
+                "The case is already with that officer.",
+                "प्रकरण पहले से उसी अधिकारी के पास है।",
+                field="to_officer",
+            )
+        before = {"assignee": current.assignee_id}
+        now = clock.now()
+        current.assignee = to_officer
+        current.updated_at = now
+        current.save(update_fields=["assignee", "updated_at"])
+        Action.objects.create(
+            case=current,
+            at=now,
+            kind="reassign",
+            stage=current.stage,
+            actor=actor,
+            assignee=to_officer,
+            remark=reason,
+        )
+        audit.record(
+            "workflow.case.reassign",
+            actor=actor,
+            obj=current,
+            before=before,
+            after={"assignee": to_officer.pk, "reason": reason},
+        )
+    _refresh(case, current)
+    return current
+
+
+def transfer(case: Case, district: AdminUnit, *, actor: Any, reason: str) -> Case:
+    """Move a case to another district's office (filed in the wrong district, or the
+    applicant moved). Who: anyone allowed ``workflow.assign`` on the case where it
+    is now: the designated officer of its current department and district (the
+    sending office decides it is not theirs) or operator staff. The case, and the
+    application with it, now belong to ``district``: its officers see them, the
+    current stage's officer there with the fewest open cases gets it, and that
+    district's designated officer answers for the time limit. The due date stays."""
+    reason = _reason(reason)
+    if district is None or district.kind != "district":
+        raise WorkflowError("Choose a district.", "ज़िला चुनें।", field="district")
+    with transaction.atomic():
+        current = locked(case)
+        _require_assign(actor, current)
+        _not_disposed(current)
+        if current.district_id == district.pk:
+            raise WorkflowError(
+                "The case is already in that district.",
+                "प्रकरण पहले से उसी ज़िले में है।",
+                field="district",
+            )
+        stage = _stage_now(current)
+        stages = stages_of(current.application.version)
+        officer = least_loaded(officers_for(current.department_code, district, stage.role))
+        if officer is None:
+            raise WorkflowError(
+                f"No officer of this stage is posted in {district.name_en} for this department.",
+                f"{district.name('hi')} में इस विभाग के इस चरण का कोई अधिकारी पदस्थ नहीं है।",
+                field="district",
+            )
+        app = _lock_application(current.application_id)
+        before = {
+            "district": current.district_id,
+            "assignee": current.assignee_id,
+            "designated_officer": current.designated_officer_id,
+        }
+        now = clock.now()
+        current.district = district
+        current.assignee = officer
+        current.designated_officer = (
+            least_loaded(officers_for(current.department_code, district, stages[-1].role))
+            or current.designated_officer
+        )
+        current.updated_at = now
+        current.save(update_fields=["district", "assignee", "designated_officer", "updated_at"])
+        app.district = district
+        app.updated_at = now
+        app.save(update_fields=["district", "updated_at"])
+        Action.objects.create(
+            case=current,
+            at=now,
+            kind="transfer",
+            stage=current.stage,
+            actor=actor,
+            assignee=officer,
+            remark=reason,
+        )
+        audit.record(
+            "workflow.case.transfer",
+            actor=actor,
+            obj=current,
+            before=before,
+            after={
+                "district": district.pk,
+                "assignee": officer.pk,
+                "designated_officer": current.designated_officer_id,
+                "reason": reason,
+            },
+        )
+    _refresh(case, current)
+    return current
+
+
+# --------------------------------------------------------------------------- resubmission
+
+
+class InvalidAnswers(WorkflowError):
+    """Resubmitted answers that do not pass the form: ``errors`` by field."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(
+            "Some answers need attention: see the messages by each.",
+            "कुछ उत्तरों पर ध्यान दें: हर एक के पास संदेश देखें।",
+            field=next(iter(errors), ""),
+        )
+        self.errors = errors
+
+
+def last_return(case: Case) -> Action | None:
+    """The return (or request for a document) the case is waiting on, if any."""
+    return case.actions.filter(kind__in=("return", "ask_document")).order_by("-at", "-id").first()
+
+
+def _require_applicant(actor: Any, app: Any) -> None:
+    from ekseva.accounts.permissions import can
+    from ekseva.applications.hooks import ACT as APPLICANT_ACT
+
+    if not can(actor, APPLICANT_ACT, app):
+        raise NotAllowed(
+            "Only the applicant can send this application back.",
+            "यह आवेदन केवल आवेदक ही वापस भेज सकते हैं।",
+        )
+
+
+def resubmit(app: Any, answers: dict[str, Any], *, actor: Any, language: str = "en") -> Case:
+    """The applicant answers a return: the answers asked for (only those) are
+    checked against the pinned version's form and kept (with a Correction row, before
+    and after), the documents asked for must have been attached since the return
+    (``applications.services.attach_upload``/``attach_locker``), and the case goes
+    back to its stage and officer with the clock running again: the days it stood
+    paused are added to the limit and the due date moves on by them.
+
+    ``answers`` may hold unchanged values (an HTML form posts every field shown);
+    only changes count. Refused: not the applicant; not returned; a change to
+    something not asked for; invalid answers (``InvalidAnswers`` with errors by
+    field, in ``language``); a document asked for and not provided."""
+    from ekseva.applications import lifecycle
+    from ekseva.applications import services as applications
+    from ekseva.applications.models import Correction
+    from ekseva.applications.models import Status as AppStatus
+    from ekseva.catalog.rules import context as rule_context
+    from ekseva.catalog.rules import form_of
+    from ekseva.forms import validation
+
+    _require_applicant(actor, app)
+    case_id = Case.objects.filter(application_id=app.pk).values_list("pk", flat=True).first()
+    if case_id is None:
+        raise WorkflowError(
+            "This application is not with the department.", "यह आवेदन विभाग के पास नहीं है।"
+        )
+    with transaction.atomic():
+        case = locked(case_id)
+        app = _lock_application(app.pk)
+        case.application = app
+        if case.state != Case.State.RETURNED or app.status != AppStatus.RETURNED:
+            raise WorkflowError(
+                "This application is not waiting for your corrections.",
+                "यह आवेदन आपके सुधार की प्रतीक्षा में नहीं है।",
+            )
+        asked = last_return(case)
+        asked_ids = list(asked.fields) if asked else []
+        form_fields, doc_ids = fixable_ids(app.version)
+        asked_fields = [item for item in asked_ids if item in form_fields]
+        asked_docs = [item for item in asked_ids if item in doc_ids]
+        changed = applications.changed_answers(app, dict(answers or {}))
+        refused = sorted(set(changed) - set(asked_fields))
+        if refused:
+            labels = ", ".join(fix_labels(app.version, refused, "en"))
+            labels_hi = ", ".join(fix_labels(app.version, refused, "hi"))
+            raise WorkflowError(
+                f"Only what the department asked for can be changed now, not: {labels}.",
+                f"अभी केवल वही बदला जा सकता है जो विभाग ने माँगा है, यह नहीं: {labels_hi}।",
+                field=refused[0],
+            )
+        defn = form_of(app.version)
+        context = rule_context(app.version.definition, {}, channel=app.channel, late=app.late)
+        result = validation.validate(
+            defn, {**app.answers, **changed}, language=language, context=context
+        )
+        errors = {key: result.errors[key] for key in asked_fields if key in result.errors}
+        if errors:
+            raise InvalidAnswers(errors)
+        since = asked.at if asked else case.opened_at
+        attached = dict(app.documents.values_list("document_id", "attached_at"))
+        missing = [doc for doc in asked_docs if doc not in attached or attached[doc] < since]
+        if missing:
+            raise WorkflowError(
+                "Upload or choose from your locker: "
+                + ", ".join(fix_labels(app.version, missing, "en")),
+                "अपलोड करें या लॉकर से चुनें: " + ", ".join(fix_labels(app.version, missing, "hi")),
+                field=missing[0],
+            )
+        now = clock.now()
+        today = clock.today()
+        cleaned = validation.jsonable(result.cleaned)
+        changes = {key: [app.answers.get(key), cleaned.get(key)] for key in sorted(changed)}
+        if changes:
+            Correction.objects.create(
+                application=app, at=now, actor=actor, changes=changes, applied=True
+            )
+            merged = dict(app.answers)
+            merged.update({key: after for key, (_before, after) in changes.items()})
+            app.answers = merged
+            app.revision += 1
+        paused = paused_length(case, today)
+        stage = _stage_now(case)
+        before = {
+            "state": case.state,
+            "paused_on": case.paused_on.isoformat() if case.paused_on else None,
+            "due": case.due_date.isoformat() if case.due_date else None,
+        }
+        case.state = Case.State.OPEN
+        case.paused_days += paused
+        case.paused_on = None
+        case.due_date = compute_due(case)
+        if case.assignee is None or not holds_stage(case.assignee, case, stage):
+            case.assignee = pick_officer(case, stage) or case.assignee
+        case.updated_at = now
+        case.save()
+        Action.objects.create(
+            case=case,
+            at=now,
+            kind="resubmit",
+            stage=case.stage,
+            actor=actor,
+            assignee=case.assignee,
+            fields=[*sorted(changes), *asked_docs],
+        )
+        applications.move(
+            app,
+            AppStatus.IN_PROCESS,
+            actor=actor,
+            remark_en="Sent back with the corrections asked for.",
+            remark_hi="माँगे गए सुधारों के साथ वापस भेजा गया।",
+        )
+        app.due_date = case.due_date
+        app.updated_at = now
+        app.save()
+        lifecycle.fire("resubmitted", app)
+        audit.record(
+            "workflow.case.resubmit",
+            actor=actor,
+            obj=case,
+            before=before,
+            after={
+                "application": app.number,
+                "changed": sorted(changes),
+                "documents": asked_docs,
+                "paused_days": paused,
+                "due": case.due_date.isoformat() if case.due_date else None,
+            },
+        )
+    return case
+
+
+# --------------------------------------------------------------------------- bulk approval
+
+
+def bulk_approve(cases: Any, *, actor: Any) -> tuple[list[Case], list[tuple[Case, WorkflowError]]]:
+    """Approve each clean case (``Case.clean``, see ``is_clean``) the actor may approve
+    now, each in its own transaction: one refusal does not stop the others.
+    Returns (approved cases, [(case, the refusal)])."""
+    approved: list[Case] = []
+    refused: list[tuple[Case, WorkflowError]] = []
+    for case in cases:
+        if not case.clean:
+            refused.append(
+                (
+                    case,
+                    WorkflowError(
+                        "Not marked clean: open it and decide it on its own.",
+                        "साफ़ चिह्नित नहीं है: इसे खोलकर अलग से निर्णय करें।",
+                    ),
+                )
+            )
+            continue
+        try:
+            approved.append(act(case, "approve", actor=actor))
+        except WorkflowError as exc:
+            refused.append((case, exc))
+    return approved, refused
+
+
+def is_clean(app: Any) -> bool:
+    """The rule for ``Case.clean`` (bulk approval), judged when the case opens: every
+    answer passes the pinned form, the version's eligibility rules pass, every
+    document needed is attached, and no answer was corrected after submission.
+    A case that is ever returned is no longer clean (``act``)."""
+    from ekseva.applications import services as applications
+
+    if app.corrections.exists():
+        return False
+    return not applications.check_complete(app)
