@@ -190,6 +190,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ekseva.kiosks.tasks.make_commission_statements",
         "schedule": crontab(day_of_month=1, hour=3, minute=0),
     },
+    # Back office: cases past their due date into the delay register and to the next
+    # officer at 00:30 IST; officers reminded of cases due soon at 08:00 IST.
+    "workflow-escalate-breaches": {
+        "task": "ekseva.workflow.tasks.escalate_breaches",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "workflow-remind-due": {
+        "task": "ekseva.workflow.tasks.remind_due",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # --- auth --------------------------------------------------------------------

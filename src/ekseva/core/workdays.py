@@ -46,6 +46,24 @@ def _all_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(days)
 
 
+@lru_cache(maxsize=16)
+def _named(year: int, language: str) -> tuple[tuple[dt.date, str], ...]:
+    code = "hi" if language == "hi" else "en_IN"
+    try:
+        table = holidays.country_holidays(
+            "IN", subdiv=settings.EKSEVA_STATE_CODE, years=year, language=code
+        )
+    except NotImplementedError:
+        table = holidays.country_holidays("IN", years=year, language=code)
+    return tuple(sorted(table.items()))
+
+
+def named_holidays(year: int, language: str = "en") -> dict[dt.date, str]:
+    """The package's public holidays of ``year`` with their names in ``language``
+    ("en" or "hi"); the registered sources' days are not in it (they name their own)."""
+    return dict(_named(year, language))
+
+
 def forget() -> None:
     """Drop the cached holidays (after staff add or remove one)."""
     _all_holidays.cache_clear()
