@@ -89,7 +89,12 @@ class Certificate(models.Model):
         return self.number
 
     def access_scope(self) -> Scope:
-        return Scope(department_code=self.department_code, owner_user_id=self.holder_id)
+        # The application's district, as its Case: a district posting covers it.
+        return Scope(
+            department_code=self.department_code,
+            admin_unit=self.application.district_id,
+            owner_user_id=self.holder_id,
+        )
 
     @property
     def is_revoked(self) -> bool:
