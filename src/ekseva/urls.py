@@ -33,6 +33,9 @@ urlpatterns += i18n_patterns(
     path("geo/", include("ekseva.geo.urls")),
     path("payments/", include("ekseva.payments.urls")),
     path("kiosks/", include("ekseva.kiosks.urls")),
+    # /<lang>/office/: the back office (inbox, cases, appeals, figures, time limits)
+    # and the applicant's corrections of a returned application (workflow.urls).
+    path("office/", include("ekseva.workflow.urls")),
     # One "applications" namespace over two prefixes: the applicant's pages under
     # /<lang>/applications/ and public tracking at /<lang>/track/ (applications:track).
     # Django cannot reverse names in a namespace that is included twice, so both

@@ -180,6 +180,27 @@ def deliverable_links(app: Application, user: Any, language: str) -> list[dict[s
     return links
 
 
+# Apps above register where the applicant goes next when they, not applications,
+# hold the step (the back office: a returned application's "what to correct"):
+# fn(app, user) -> (label_en, label_hi, url) or None. Shown on the application's page.
+_next_steps: list[Any] = []
+
+
+def register_next_step(fn: Any) -> None:
+    if fn not in _next_steps:
+        _next_steps.append(fn)
+
+
+def next_step_links(app: Application, user: Any, language: str) -> list[dict[str, str]]:
+    links = []
+    for fn in _next_steps:
+        found = fn(app, user)
+        if found:
+            label_en, label_hi, url = found
+            links.append({"label": label_hi if language == "hi" else label_en, "url": url})
+    return links
+
+
 # --------------------------------------------------------------------------- the list
 
 
@@ -424,6 +445,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "receipt": bool(app.paid_at and app.paid_payment),
         "actions": allowed,
         "deliverables": deliverable_links(app, request.user, language),
+        "next_links": next_step_links(app, request.user, language),
     }
     return render(request, "applications/mine/detail.html", context)
 

@@ -828,7 +828,7 @@ def resubmit(app: Any, answers: dict[str, Any], *, actor: Any, language: str = "
             raise InvalidAnswers(errors)
         since = asked.at if asked else case.opened_at
         attached = dict(app.documents.values_list("document_id", "attached_at"))
-        missing = [doc for doc in asked_docs if doc not in attached or attached[doc] < since]
+        missing = [doc for doc in asked_docs if doc not in attached or attached[doc] <= since]
         if missing:
             raise WorkflowError(
                 "Upload or choose from your locker: "
