@@ -41,6 +41,8 @@ urlpatterns += i18n_patterns(
     # Django cannot reverse names in a namespace that is included twice, so both
     # prefixes live in this one include; do not include ekseva.applications.urls again.
     path("", include((applications_routes, "applications"))),
+    # /<lang>/performance/: the public figures under the Act (performance:index).
+    path("performance/", include("ekseva.workflow.urls_public")),
     path("dev/", include("ekseva.notifications.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
