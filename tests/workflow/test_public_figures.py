@@ -123,3 +123,11 @@ def test_the_figures_are_cached_briefly(client, mix, service, places):
 def test_the_footer_links_to_it(client, db):
     page = client.get(reverse("web:home")).content.decode()
     assert f'href="{url()}"' in page and "Service performance" in page
+
+
+def test_no_applications_yet(client, service):
+    response = client.get(url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "data-total-received>0<" in page and "No applications match." in page
+    assert "data-total-percent>—<" in page

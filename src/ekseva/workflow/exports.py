@@ -38,6 +38,8 @@ FORMATS = ("csv", "xlsx")
 CHUNK = 500
 # XLSX rows are written to a temporary file; up to this many bytes stay in memory.
 SPOOL_BYTES = 8 * 1024 * 1024
+# The most characters a spreadsheet cell holds (Excel's limit); longer text is cut.
+XLSX_CELL_CHARS = 32_767
 
 # (key, English, Hindi): the columns of an export, in order.
 COLUMNS: list[tuple[str, str, str]] = [
@@ -315,10 +317,12 @@ def xlsx_file(export: Export):
     sheet.append(headings(masked=export.masked, language=export.language))
 
     def cell(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("="):
-            text = WriteOnlyCell(sheet, value=value)
-            text.data_type = "s"  # text, never a formula
-            return text
+        if isinstance(value, str):
+            value = value[:XLSX_CELL_CHARS]
+            if value.startswith("="):
+                text = WriteOnlyCell(sheet, value=value)
+                text.data_type = "s"  # text, never a formula
+                return text
         return value
 
     for row in rows(export):

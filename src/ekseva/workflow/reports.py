@@ -46,6 +46,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ekseva.accounts import selectors as people
 from ekseva.accounts.models import Posting, Role, User
+from ekseva.accounts.permissions import allow, can, register_rule
 from ekseva.core import clock
 
 from .hooks import DATA, OFFICERS
@@ -86,8 +87,6 @@ NOTHING = Q(pk__in=[])
 def scope_q(user: User | None, action: str = DATA_VIEW) -> Q:
     """The cases ``user`` may see the figures of for ``action`` (``DATA_VIEW`` or
     ``DATA``): ``Q()`` for all of them, a filter that matches none for nobody."""
-    from ekseva.accounts.permissions import can
-
     if action not in _ROLES or not can(user, action):
         return NOTHING
     roles = _ROLES[action]
@@ -102,8 +101,6 @@ def scope_q(user: User | None, action: str = DATA_VIEW) -> Q:
 
 def visible_departments(user: User | None, action: str = DATA_VIEW) -> set[str] | None:
     """The department codes the user's figures may come from; None for every one."""
-    from ekseva.accounts.permissions import can
-
     if action not in _ROLES or not can(user, action):
         return set()
     postings = [p for p in people.postings_of(user) if p.role in _ROLES[action]]
@@ -434,7 +431,6 @@ def public_figures(filters: Filters, language: str) -> Report:
 def register() -> None:
     """The ``DATA_VIEW`` rule and the staff home's link to the data page."""
     from ekseva.accounts import workspace
-    from ekseva.accounts.permissions import allow, register_rule
 
     register_rule(DATA_VIEW, allow(*OFFICERS, Role.OPERATOR_STAFF))
     workspace.register(
