@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from ekseva.applications import urls as applications_urls
+from ekseva.certificates import urls as certificates_urls
 from ekseva.web import views as web_views
 
 api_v1 = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Gateways call these server to server: no language prefix, no session.
     path("payments/webhooks/", include("ekseva.payments.webhook_urls")),
+    # What a certificate's QR code carries (/verify/?p=…): to the reader's language.
+    path("", include((certificates_urls.qr_urlpatterns, "certificates_qr"))),
 ]
 
 urlpatterns += i18n_patterns(
@@ -41,6 +44,8 @@ urlpatterns += i18n_patterns(
     # Django cannot reverse names in a namespace that is included twice, so both
     # prefixes live in this one include; do not include ekseva.applications.urls again.
     path("", include((applications_routes, "applications"))),
+    # /<lang>/verify/ (public) and /<lang>/certificates/ (holder, department).
+    path("", include("ekseva.certificates.urls")),
     # /<lang>/performance/: the public figures under the Act (performance:index).
     path("performance/", include("ekseva.workflow.urls_public")),
     path("dev/", include("ekseva.notifications.urls")),

@@ -19,6 +19,7 @@ def register() -> None:
     )
     register_rule(REVOKE, allow(Role.DESIGNATED_OFFICER, Role.APPELLATE_OFFICER))
     register_rule(KEYS, allow(Role.OPERATOR_STAFF))
-    from . import issue
+    from . import issue, views
 
     issue.register()
+    views.register()
