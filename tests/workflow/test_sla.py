@@ -231,6 +231,28 @@ def test_escalation_is_idempotent(case, citizen):
     assert Message.objects.filter(template=sla.OVERDUE, user_id=citizen.pk).count() == 3
 
 
+def test_one_cases_trouble_does_not_keep_the_others_out_of_the_register(
+    received, monkeypatch, caplog
+):
+    first, second = case_of(received()), case_of(received())
+    real = sla.next_officer
+
+    def broken(case):
+        if case.pk == first.pk:
+            raise RuntimeError("officer row lost")
+        return real(case)
+
+    monkeypatch.setattr(sla, "next_officer", broken)
+    assert sla.escalate_breaches(DUE + dt.timedelta(days=1)) == 1
+    assert "could not escalate case" in caplog.text
+    first.refresh_from_db()
+    assert first.breached_on is None and not DelayRecord.objects.filter(case=first).exists()
+    assert DelayRecord.objects.filter(case=second).exists()
+    monkeypatch.setattr(sla, "next_officer", real)
+    assert sla.escalate_breaches(DUE + dt.timedelta(days=1)) == 1
+    assert DelayRecord.objects.count() == 2
+
+
 def test_a_decided_case_is_never_breached(received, scrutiny_officer, designated_officer):
     case = services.act(
         case_of(received()),

@@ -220,35 +220,42 @@ def remind_due(today: dt.date | None = None) -> int:
     ).values_list("pk", flat=True)
     reminded = 0
     for pk in list(candidates):
-        with transaction.atomic():
-            case = services.locked(pk)
-            due = case.due_date
-            if not (
-                case.state == Case.State.OPEN
-                and case.reminded_on is None
-                and case.breached_on is None
-                and due is not None
-                and today <= due <= horizon
-            ):
-                continue
-            officer = case.assignee or case.designated_officer
-            case.reminded_on = today
-            case.updated_at = clock.now()
-            case.save(update_fields=["reminded_on", "updated_at"])
-            if officer is not None:
-                _send(
-                    officer,
-                    DUE_SOON,
-                    _case_params(case, _language(officer)),
-                    f"case:{case.pk}:due-soon",
-                )
-            audit.record(
-                "workflow.case.reminded",
-                obj=case,
-                after={"officer": officer.pk if officer else None, "due": due.isoformat()},
-            )
-            reminded += 1
+        try:
+            reminded += _remind_one(pk, today, horizon)
+        except Exception:
+            log.exception("workflow: could not remind the officer of case %s", pk)
     return reminded
+
+
+def _remind_one(pk: int, today: dt.date, horizon: dt.date) -> int:
+    with transaction.atomic():
+        case = services.locked(pk)
+        due = case.due_date
+        if not (
+            case.state == Case.State.OPEN
+            and case.reminded_on is None
+            and case.breached_on is None
+            and due is not None
+            and today <= due <= horizon
+        ):
+            return 0
+        officer = case.assignee or case.designated_officer
+        case.reminded_on = today
+        case.updated_at = clock.now()
+        case.save(update_fields=["reminded_on", "updated_at"])
+        if officer is not None:
+            _send(
+                officer,
+                DUE_SOON,
+                _case_params(case, _language(officer)),
+                f"case:{case.pk}:due-soon",
+            )
+        audit.record(
+            "workflow.case.reminded",
+            obj=case,
+            after={"officer": officer.pk if officer else None, "due": due.isoformat()},
+        )
+        return 1
 
 
 # --------------------------------------------------------------------------- breach
@@ -295,20 +302,29 @@ def escalate_breaches(today: dt.date | None = None) -> int:
     ).values_list("pk", flat=True)
     breached = 0
     for pk in list(candidates):
-        with transaction.atomic():
-            case = services.locked(pk)
-            if not (
-                case.state == Case.State.OPEN
-                and case.breached_on is None
-                and case.due_date is not None
-                and case.due_date < today
-            ):
-                continue
-            if DelayRecord.objects.filter(case=case).exists():
-                continue
-            _breach(case, today)
-            breached += 1
+        try:
+            breached += _breach_one(pk, today)
+        except Exception:
+            # One case's trouble (a lost officer row, a bad template) must not keep
+            # every later case out of the register: logged, and tried again next run.
+            log.exception("workflow: could not escalate case %s", pk)
     return breached
+
+
+def _breach_one(pk: int, today: dt.date) -> int:
+    with transaction.atomic():
+        case = services.locked(pk)
+        if not (
+            case.state == Case.State.OPEN
+            and case.breached_on is None
+            and case.due_date is not None
+            and case.due_date < today
+        ):
+            return 0
+        if DelayRecord.objects.filter(case=case).exists():
+            return 0
+        _breach(case, today)
+        return 1
 
 
 def _breach(case: Case, today: dt.date) -> None:
