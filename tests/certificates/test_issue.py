@@ -226,6 +226,26 @@ def test_a_failure_to_issue_rolls_the_approval_back(
     assert not LockerDocument.objects.filter(purpose__startswith="certificate:").exists()
 
 
+def test_a_failure_after_the_files_are_written_leaves_no_files(
+    received, scrutiny_officer, designated_officer, monkeypatch, settings
+):
+    app = received()
+    case = workflow.act(case_of(app), "forward", actor=scrutiny_officer)
+
+    class FailingAudit:
+        @staticmethod
+        def record(action, **kwargs):
+            raise RuntimeError(f"the audit log refused {action}")
+
+    monkeypatch.setattr(issue, "audit", FailingAudit)
+    with pytest.raises(RuntimeError):
+        workflow.act(case, "approve", actor=designated_officer)
+    assert not Certificate.objects.exists()
+    media = settings.MEDIA_ROOT
+    written = [p.name for p in media.rglob("*.pdf")]
+    assert written == []  # neither the certificate nor its locker copy
+
+
 # --------------------------------------------------------------------------- other deliverables
 
 

@@ -167,38 +167,57 @@ def issue(app: Application, *, actor: Any) -> Certificate:
                 "केवल स्वीकृत आवेदन का प्रमाण पत्र जारी होता है।",
             )
         certificate, data = _make(app)
-        stored = locker.store(
-            app.applicant,
-            ContentFile(data, name=f"{certificate.number}.pdf"),
-            label=f"{app.service.name('en')} {certificate.kind} {certificate.number}",
-            purpose=f"certificate:{app.service.code}",
-            rule=LOCKER_RULE,
-            actor=actor,
-        )
-        certificate.locker_document = stored
-        certificate.save(update_fields=["locker_document"])
-        kind_en, kind_hi, _verb = pdf.KINDS[certificate.kind]
-        applications.move(
-            app,
-            Status.DELIVERED,
-            actor=actor,
-            remark_en=f"{kind_en} {certificate.number} issued; it is in your document locker.",
-            remark_hi=f"{kind_hi} {certificate.number} जारी; यह आपके दस्तावेज़ लॉकर में है।",
-        )
-        app.save()
-        audit.record(
-            "certificates.issued",
-            actor=actor,
-            obj=certificate,
-            after={
-                "number": certificate.number,
-                "application": app.number,
-                "key_id": certificate.key.key_id,
-                "pdf_sha256": certificate.pdf_sha256,
-                "locker_document": stored.pk,
-            },
-        )
+        try:
+            _deliver(app, certificate, data, actor=actor)
+        except BaseException:
+            _forget_files(certificate)  # the rows roll back: the files go with them
+            raise
     return certificate
+
+
+def _deliver(app: Application, certificate: Certificate, data: bytes, *, actor: Any) -> None:
+    """Put the certificate in the applicant's locker, mark the application
+    delivered (the applicant is told) and record the issue."""
+    stored = locker.store(
+        app.applicant,
+        ContentFile(data, name=f"{certificate.number}.pdf"),
+        label=f"{app.service.name('en')} {certificate.kind} {certificate.number}",
+        purpose=f"certificate:{app.service.code}",
+        rule=LOCKER_RULE,
+        actor=actor,
+    )
+    certificate.locker_document = stored
+    certificate.save(update_fields=["locker_document"])
+    kind_en, kind_hi, _verb = pdf.KINDS[certificate.kind]
+    applications.move(
+        app,
+        Status.DELIVERED,
+        actor=actor,
+        remark_en=f"{kind_en} {certificate.number} issued; it is in your document locker.",
+        remark_hi=f"{kind_hi} {certificate.number} जारी; यह आपके दस्तावेज़ लॉकर में है।",
+    )
+    app.save()
+    audit.record(
+        "certificates.issued",
+        actor=actor,
+        obj=certificate,
+        after={
+            "number": certificate.number,
+            "application": app.number,
+            "key_id": certificate.key.key_id,
+            "pdf_sha256": certificate.pdf_sha256,
+            "locker_document": stored.pk,
+        },
+    )
+
+
+def _forget_files(certificate: Certificate) -> None:
+    files = [certificate.pdf]
+    if certificate.locker_document is not None:
+        files.append(certificate.locker_document.file)
+    for file in files:
+        if file and file.name:
+            file.storage.delete(file.name)
 
 
 def _make(app: Application) -> tuple[Certificate, bytes]:

@@ -256,6 +256,7 @@ def sign(rendered: Rendered, key: SigningKey, *, reason: str, signer_name: str =
     """The rendered PDF with a PAdES signature by ``key`` in a visible field beside
     the seal (an incremental update: the rendered bytes stay as they are)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(rendered.data))
+    writer.document_meta.last_modified = clock.local_now()  # not the server's own clock
     meta = PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         reason=reason,
