@@ -231,6 +231,17 @@ def test_a_genuine_pdf_verifies(certificate):
     assert status.md_algorithm == "sha512"
 
 
+def test_a_pdf_still_verifies_after_its_keys_certificate_has_expired(certificate):
+    """The department's X.509 certificate is itself the trust anchor (path
+    validation does not expire anchors), so an eleven-year-old certificate's PDF
+    still verifies, as its QR code and number do."""
+    data = certificate.pdf.read()
+    clock.advance(days=11 * 365)
+    assert keys.certificate(certificate.key).not_valid_after_utc < clock.now()
+    checked = verify.verify_pdf(data)
+    assert checked.ok and checked.certificate == certificate
+
+
 def test_the_signed_pdf_passes_the_upload_checks(certificate):
     data = certificate.pdf.read()
     info = check_upload(io.BytesIO(data), allowed={"pdf"}, max_bytes=5 * 1024 * 1024)
