@@ -182,6 +182,7 @@ def test_the_applicants_page_shows_what_to_fix_in_their_language(
     assert 'id="file-photo"' in english
     hindi = client.get(url(app, "hi")).content.decode()
     assert "लिंग" in hindi and "फोटो" in hindi
+    assert "अपना आवेदन सुधारें और वापस भेजें" in hindi and "विभाग को वापस भेजें" in hindi
     detail = client.get(f"/en/applications/{app.number}/").content.decode()
     assert url(app) in detail and "See what to correct and send it back" in detail
 
