@@ -449,3 +449,45 @@ def test_the_case_page_in_hindi(client, app, scrutiny_officer):
     ):
         assert f">{english}<" not in html, english
     assert "लिंग" in html  # the form's own Hindi label
+
+
+# --------------------------------------------------------------------------- two presses at once
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["forward", "schedule_hearing"])
+def test_two_presses_at_once_through_the_page_act_once(received, scrutiny_officer, kind):
+    """Two requests with the same form, released together: both pass the page's token
+    (the case has not moved when they read it); the case's lock lets one through."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import close_old_connections, connection
+    from django.test import Client
+
+    app = received()
+    first = signed_in(Client(), scrutiny_officer)
+    clients = [first]
+    for _ in range(3):  # the same session in four tabs (a TOTP code signs in once)
+        other = Client()
+        other.cookies.load({key: morsel.value for key, morsel in first.cookies.items()})
+        clients.append(other)
+    html = page_of(clients[0], app)
+    data = {"hearing_at": "2026-06-18T11:30", "place": "Room 4"} if kind != "forward" else {}
+    payload = {**hidden(html, kind), **{f"{kind}-{key}": value for key, value in data.items()}}
+    start = threading.Barrier(len(clients))
+
+    def press(client):
+        try:
+            start.wait()
+            return client.post(url("case_act", app.number, kind), payload).status_code
+        finally:
+            close_old_connections()
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        statuses = list(pool.map(press, clients))
+    assert statuses.count(302) == 1, statuses
+    assert set(statuses) == {302, 409}, statuses
+    assert Action.objects.filter(case__application=app, kind=kind).count() == 1

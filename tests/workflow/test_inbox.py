@@ -232,6 +232,23 @@ def test_a_returned_case_shows_its_paused_clock(officer_client, received, scruti
     assert countdowns(response)[app.number] == "Paused: returned on 15-06-2026"
 
 
+def test_a_case_past_its_due_date_is_escalated_into_the_designated_officers_inbox(
+    client, received, designated_officer, frozen_clock
+):
+    from ekseva.workflow import sla
+
+    app = received()
+    frozen_clock.advance(days=15)  # Tuesday 30 June: due 27 June
+    assert sla.escalate_breaches() == 1
+    response = signed_in(client, designated_officer).get(url("inbox"))
+    html = response.content.decode()
+    assert numbers(response) == [app.number]
+    assert countdowns(response)[app.number] == "Overdue by 3 days"
+    assert "data-escalated>Escalated<" in html
+    case_page = client.get(url("case", app.number)).content.decode()
+    assert "escalated on 30-06-2026" in case_page
+
+
 # --------------------------------------------------------------------------- queues and filters
 
 

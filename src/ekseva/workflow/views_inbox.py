@@ -55,7 +55,7 @@ from ekseva.accounts.permissions import can
 from ekseva.accounts.scope import Scope
 from ekseva.applications import forms as journey
 from ekseva.applications.models import ApplicationDocument, Status
-from ekseva.applications.views_mine import document_file
+from ekseva.applications.views_mine import deliverable_links, document_file
 from ekseva.catalog.rules import context as rule_context
 from ekseva.core import clock, ids
 from ekseva.geo.models import AdminUnit
@@ -585,6 +585,8 @@ def _case_page(
         "documents": _documents(case, language),
         "fee_lines": _fee_lines(app, language),
         "events": history(case, language),
+        # what was issued on approval (the certificate), for those who may download it
+        "deliverables": deliverable_links(app, user, language) if case.outcome else [],
         "forms": forms,
         "reassign": reassign if assigning else None,
         "transfer": transfer if assigning else None,
