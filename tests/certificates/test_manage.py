@@ -336,3 +336,22 @@ def test_the_department_pages_in_hindi(client, issued, designated_officer, opera
     signed_in(client, operator)
     keys_page = text_of(client.get(url("keys", lang="hi")))
     assert "प्रमाण पत्र हस्ताक्षर कुंजियाँ" in keys_page
+
+
+def test_the_list_costs_the_same_queries_for_one_certificate_or_many(
+    client, issued, designated_officer
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    issued()
+    signed_in(client, designated_officer)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url("manage_list")).status_code == 200
+        return len(captured)
+
+    one = queries()
+    issued(), issued()
+    assert queries() == one

@@ -73,21 +73,39 @@ def holder_name(fields: dict[str, Any], language: str) -> str:
     return str(fields.get("name_en") or "")
 
 
-def public_view(certificate: Certificate, language: str) -> PublicView:
-    """The certificate as recorded (its signed fields), in ``language``."""
+def public_view(
+    certificate: Certificate, language: str, names: dict[str, str] | None = None
+) -> PublicView:
+    """The certificate as recorded (its signed fields), in ``language``. ``names``:
+    service and department names already looked up (``public_views``)."""
     language = _language(language)
     fields = certificate.fields or {}
+    names = names or {}
+    service = names.get(f"s:{certificate.service_code}")
+    department = names.get(f"d:{certificate.department_code}")
     return PublicView(
         number=certificate.number,
         holder=holder_name(fields, language),
-        service=service_name(certificate.service_code, language),
-        department=department_name(certificate.department_code, language),
+        service=service or service_name(certificate.service_code, language),
+        department=department or department_name(certificate.department_code, language),
         kind=certificate.kind,
         issued_on=_date(fields.get("issued")) or _date(certificate.issued_at),
         valid_until=_date(fields.get("valid_until")) or certificate.valid_until,
         revoked_on=_date(certificate.revoked_at),
         revoked_reason=certificate.revoked_reason,
     )
+
+
+def public_views(certificates: list[Certificate], language: str) -> list[PublicView]:
+    """``public_view`` of each, with the names looked up in two queries."""
+    language = _language(language)
+    services = {c.service_code for c in certificates}
+    departments = {c.department_code for c in certificates}
+    names = {f"s:{s.code}": s.name(language) for s in Service.objects.filter(code__in=services)}
+    names |= {
+        f"d:{d.code}": d.name(language) for d in Department.objects.filter(code__in=departments)
+    }
+    return [public_view(c, language, names) for c in certificates]
 
 
 # --------------------------------------------------------------------------- the department

@@ -329,7 +329,10 @@ def deliverable_link(app: Any, user: Any) -> tuple[str, str, str] | None:
     applications.views_mine): once the certificate is issued, for whoever may
     download it."""
     certificate = Certificate.objects.filter(application=app).first()
-    if certificate is None or not can(user, VIEW, certificate):
+    if certificate is None:
+        return None
+    certificate.application = app  # its access scope reads the application's district
+    if not can(user, VIEW, certificate):
         return None
     url = reverse("certificates:pdf", args=[certificate.number])
     if certificate.is_revoked:
@@ -369,14 +372,9 @@ def manage_list(request: HttpRequest) -> HttpResponse:
         q, state = form.cleaned_data["q"], form.cleaned_data["state"]
     found = selectors.search(request.user, q=q, state=state)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    language = _language()
-    rows = [
-        {
-            "certificate": certificate,
-            "shown": selectors.public_view(certificate, language),
-        }
-        for certificate in page.object_list
-    ]
+    certificates = list(page.object_list)
+    shown = selectors.public_views(certificates, _language())
+    rows = [{"certificate": c, "shown": s} for c, s in zip(certificates, shown, strict=True)]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
