@@ -56,6 +56,12 @@ def sign_out(page) -> None:
     page.wait_for_load_state()
 
 
+def settle(page) -> None:
+    """Let the page's own requests finish (the photo the screenshot scrolled into view
+    records its viewing): the live server's in-memory SQLite takes one writer at a time."""
+    page.wait_for_load_state("networkidle")
+
+
 def open_case_from_inbox(page, number: str) -> None:
     row = page.locator(f"tr[data-case='{number}']")
     expect(row).to_be_visible()
@@ -97,6 +103,7 @@ def test_an_application_is_forwarded_approved_and_its_certificate_downloaded_and
     )
     shot(page, LANG, "case-at-scrutiny")
 
+    settle(page)
     forward = page.locator("form[data-action='forward']")
     forward.get_by_label("Note for the next officer (optional)").fill("Papers in order.")
     forward.get_by_role("button", name="Forward").click()
@@ -115,6 +122,7 @@ def test_an_application_is_forwarded_approved_and_its_certificate_downloaded_and
     expect(page.locator("[data-event='forward']")).to_contain_text("Forwarded to Approval")
     expect(page.locator("[data-event='forward']")).to_contain_text("Papers in order.")
     shot(page, LANG, "case-at-approval")
+    settle(page)
     page.locator("form[data-action='approve']").get_by_role("button", name="Approve").click()
     page.wait_for_url(f"**/{LANG}/office/inbox/")
     expect(page.locator(".message-success")).to_have_text(f"Application {number} approved.")
