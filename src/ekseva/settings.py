@@ -304,6 +304,8 @@ PENALTY_PER_DAY_PAISE = env_int("PENALTY_PER_DAY_PAISE", 25_000)
 PENALTY_MAX_PAISE = env_int("PENALTY_MAX_PAISE", 500_000)
 # Encrypts departments' private signing keys at rest (default: derived from SECRET_KEY).
 CERTIFICATE_KEY_SECRET = env("CERTIFICATE_KEY_SECRET", "")
+# Lookups one address may make on the public verification page per minute.
+CERTIFICATE_VERIFY_PER_MINUTE = env_int("CERTIFICATE_VERIFY_PER_MINUTE", 30)
 
 # --- payments (docs/payments.md) ----------------------------------------------------
 # Gateways a payer may choose, in order; the first is the default.

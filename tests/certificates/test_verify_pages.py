@@ -17,7 +17,6 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from ekseva.certificates import keys, pdf, qr, services
-from ekseva.certificates.views import LOOKUPS_PER_MINUTE
 from ekseva.core import clock
 
 from . import pages
@@ -405,16 +404,18 @@ def test_the_bare_verify_url_goes_to_the_form(client, db):
 # --------------------------------------------------------------------------- the limit
 
 
-def test_more_than_the_limit_of_lookups_a_minute_is_refused_with_429(client, issued, frozen_clock):
+def test_more_than_the_limit_of_lookups_a_minute_is_refused_with_429(
+    client, issued, frozen_clock, settings
+):
     certificate = issued()
     page = url("verify_number", certificate.number)
-    for _ in range(LOOKUPS_PER_MINUTE):
+    for _ in range(settings.CERTIFICATE_VERIFY_PER_MINUTE):
         assert client.get(page).status_code == 200
     refused = client.get(page)
     assert refused.status_code == 429
     text = text_of(refused)
     assert "Too many checks" in text
-    assert f"more than {LOOKUPS_PER_MINUTE} certificates this minute" in text
+    assert f"more than {settings.CERTIFICATE_VERIFY_PER_MINUTE} certificates this minute" in text
     assert "Asha Verma" not in text and "data-verdict" not in refused.content.decode()
     # every kind of lookup counts, the form itself does not
     assert payload_page(client, certificate.qr_payload).status_code == 429

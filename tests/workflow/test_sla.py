@@ -580,3 +580,38 @@ def test_the_tasks_run_as_of_today(case):
     assert tasks.remind_due() == 1
     clock.advance(days=3)  # Sunday 28 June
     assert tasks.escalate_breaches() == 1
+
+
+def test_the_designated_officer_a_case_was_escalated_to_decides_it_at_any_stage(
+    case, scrutiny_officer, designated_officer, appellate_officer, places
+):
+    """Escalation puts the case on the designated officer's desk at the stage where it
+    stood (scrutiny, a department officer's stage): they may decide it there."""
+    other_do = officer(Role.DESIGNATED_OFFICER, places.bhopal, name="Another DO")
+    assert not services.may_act(designated_officer, case)  # not before the breach
+    sla.escalate_breaches(DUE + dt.timedelta(days=1))
+    case.refresh_from_db()
+    assert case.stage == "scrutiny" and case.assignee == designated_officer
+    assert services.may_act(designated_officer, case)
+    assert not services.may_act(other_do, case)  # only the one it was escalated to
+    with pytest.raises(WorkflowError):  # approve is still for the last stage only
+        services.act(case, "approve", actor=designated_officer)
+    case = services.act(case, "forward", actor=designated_officer)
+    assert case.stage == "approval"
+    case = services.act(case, "approve", actor=designated_officer)
+    assert case.outcome == "approved"
+
+
+def test_an_appellate_officer_a_case_was_escalated_to_may_hand_it_on(
+    case, scrutiny_officer, designated_officer, appellate_officer
+):
+    other_do = officer(Role.DESIGNATED_OFFICER, case.district, name="Another DO")
+    case = services.act(case, "forward", actor=scrutiny_officer)  # now at the DO's stage
+    assert case.assignee in (designated_officer, other_do)
+    sla.escalate_breaches(DUE + dt.timedelta(days=1))
+    case.refresh_from_db()
+    assert case.assignee == appellate_officer
+    target = other_do if case.escalated_to != other_do else designated_officer
+    services.reassign(case, target, actor=appellate_officer, reason="Decide it today")
+    case.refresh_from_db()
+    assert case.assignee == target

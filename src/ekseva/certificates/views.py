@@ -7,7 +7,7 @@ Public (no sign-in), at /<lang>/verify/:
   holds, reached through the language-less /verify/?p=… it prints);
 - each answer is Genuine, Revoked or Not genuine / not found, and shows only what
   the certificate itself prints. Lookups are counted per IP address in the cache
-  (``LOOKUPS_PER_MINUTE``; 429 beyond it), so numbers cannot be enumerated.
+  (``CERTIFICATE_VERIFY_PER_MINUTE``; 429 beyond it), so numbers cannot be enumerated.
 
 The holder (and officers of the department, ``hooks.VIEW``) download the signed
 PDF at /<lang>/certificates/<number>/pdf; anyone else gets 404.
@@ -50,7 +50,6 @@ from . import forms, selectors, services, verify
 from .hooks import KEYS, REVOKE, VIEW
 from .models import Certificate, CertificateError
 
-LOOKUPS_PER_MINUTE = 30
 PAGE_SIZE = 25
 _DEPARTMENT_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,19}$")
 
@@ -68,7 +67,7 @@ def _verified(user: Any) -> bool:
 
 
 def _lookup_limit() -> int:
-    return int(getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", LOOKUPS_PER_MINUTE))
+    return int(settings.CERTIFICATE_VERIFY_PER_MINUTE)
 
 
 def _over_limit(request: HttpRequest) -> bool:

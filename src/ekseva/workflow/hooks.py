@@ -28,7 +28,10 @@ def register() -> None:
     workdays.register_holiday_source(services.holiday_dates)
     register_rule(VIEW, allow(*OFFICERS, Role.OPERATOR_STAFF, owner=True))
     register_rule(ACT, allow(Role.DEPARTMENT_OFFICER, Role.DESIGNATED_OFFICER))
-    register_rule(ASSIGN, allow(Role.DESIGNATED_OFFICER, Role.OPERATOR_STAFF))
+    # The appellate officer a breached case was escalated to may hand it on.
+    register_rule(
+        ASSIGN, allow(Role.DESIGNATED_OFFICER, Role.APPELLATE_OFFICER, Role.OPERATOR_STAFF)
+    )
     register_rule(APPEAL, allow(Role.APPELLATE_OFFICER))
     register_rule(HOLIDAYS, allow(Role.OPERATOR_STAFF))
     register_rule(DATA, allow(*OFFICERS, Role.OPERATOR_STAFF))

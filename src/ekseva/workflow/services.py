@@ -19,12 +19,13 @@ all in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
 
-from ekseva.accounts.models import Posting, User
+from ekseva.accounts.models import Posting, Role, User
 from ekseva.core import audit, clock, workdays
 from ekseva.geo.models import AdminUnit
 
@@ -239,7 +240,18 @@ def may_act(user: Any, case: Case, stage: Stage | None = None) -> bool:
     from .hooks import ACT
 
     stage = stage or _stage_now(case)
-    return can(user, ACT, case) and holds_stage(user, case, stage)
+    if not can(user, ACT, case):
+        return False
+    if holds_stage(user, case, stage):
+        return True
+    # A case escalated to its designated officer (the time limit passed) is theirs to
+    # decide at whatever stage it stands: the Act makes them answerable for it.
+    return (
+        case.escalated_to_id is not None
+        and case.escalated_to_id == getattr(user, "pk", None)
+        and case.assignee_id == user.pk
+        and holds_stage(user, case, replace(stage, role=Role.DESIGNATED_OFFICER))
+    )
 
 
 def _require_actor(user: Any, case: Case, stage: Stage) -> None:
