@@ -949,7 +949,9 @@ def _citizen(person: Person, kiosk: Kiosk) -> User:
             },
             actor=user,
         )
-    return user
+    # Fresh from the database: ``user.profile`` cached above predates the update, and
+    # an application takes its district from it (without, walk-ins had no district).
+    return User.objects.select_related("profile").get(pk=user.pk)
 
 
 def _ip(kiosk: Kiosk) -> str:
