@@ -22,6 +22,8 @@ DEMO_MODULES: list[str] = [
     "ekseva.payments.demo",
     "ekseva.applications.demo",
     "ekseva.kiosks.demo",
+    "ekseva.workflow.demo",
+    "ekseva.certificates.demo",
 ]
 
 HOME_URL = "http://127.0.0.1:8000/en/"
