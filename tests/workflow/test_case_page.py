@@ -355,6 +355,22 @@ def test_an_officer_without_the_stage_is_refused_and_nothing_moves(
     assert case_of(app).stage == "scrutiny"
 
 
+def test_another_districts_officer_or_a_citizen_cannot_act_through_the_page(
+    client, app, scrutiny_officer, indore_officer, citizen
+):
+    signed_in(client, scrutiny_officer)
+    payload = hidden(page_of(client, app), "forward")
+    client.logout()
+    signed_in(client, indore_officer)
+    assert client.post(url("case_act", app.number, "forward"), payload).status_code == 404
+    assert client.post(url("case_reassign", app.number), {}).status_code == 404
+    client.logout()
+    client.force_login(citizen)
+    assert client.post(url("case_act", app.number, "forward"), payload).status_code == 404
+    assert case_of(app).stage == "scrutiny"
+    assert not Action.objects.filter(case__application=app, kind="forward").exists()
+
+
 def test_an_unknown_action_is_404(client, app, scrutiny_officer):
     signed_in(client, scrutiny_officer)
     assert client.post(url("case_act", app.number, "delete")).status_code == 404
