@@ -170,8 +170,14 @@ TODAY = dt.date(2026, 6, 15)  # a Monday
 @pytest.mark.parametrize(
     ("fields", "kind", "text"),
     [
-        ({"due_date": dt.date(2026, 6, 12)}, "overdue", "Overdue by 3 days"),
-        ({"due_date": dt.date(2026, 6, 14)}, "overdue", "Overdue by 1 day"),
+        # counted as the limit counts: Saturday 13 and Monday 15 (Sunday is off)
+        ({"due_date": dt.date(2026, 6, 12)}, "overdue", "Overdue by 2 working days"),
+        ({"due_date": dt.date(2026, 6, 14)}, "overdue", "Overdue by 1 working day"),
+        (
+            {"due_date": dt.date(2026, 6, 12), "limit_kind": "calendar"},
+            "overdue",
+            "Overdue by 3 days",
+        ),
         ({"due_date": TODAY}, "today", "Due today"),
         ({"due_date": dt.date(2026, 6, 16)}, "soon", "Due in 1 working day"),
         ({"due_date": dt.date(2026, 6, 17)}, "soon", "Due in 2 working days"),
@@ -198,12 +204,18 @@ def test_the_countdown_in_words(db, settings, fields, kind, text):
     assert (shown.kind, shown.text) == (kind, text)
 
 
+def test_overdue_by_no_working_day_yet_counts_calendar_days(db):
+    saturday, sunday = dt.date(2026, 6, 13), dt.date(2026, 6, 14)
+    shown = inbox.countdown(_case(due_date=saturday), sunday)
+    assert (shown.kind, shown.text) == ("overdue", "Overdue by 1 day")
+
+
 def test_the_countdown_in_hindi(db):
     with translation.override("hi"):
         overdue = inbox.countdown(_case(due_date=dt.date(2026, 6, 12)), TODAY).text
         soon = inbox.countdown(_case(due_date=dt.date(2026, 6, 17)), TODAY).text
         today = inbox.countdown(_case(), TODAY).text
-    assert "3" in overdue and "दिन" in overdue and "Overdue" not in overdue
+    assert "2" in overdue and "कार्य दिवस" in overdue and "Overdue" not in overdue
     assert "2" in soon and "कार्य" in soon
     assert today != "Due today"
 
@@ -220,7 +232,7 @@ def test_the_inbox_counts_the_days_down_from_the_frozen_clock(
     assert countdowns(officer_client.get(url("inbox")))[app.number] == "Due today"
     frozen_clock.advance(days=3)
     row = countdowns(officer_client.get(url("inbox")))[app.number]
-    assert row == "Overdue by 3 days"
+    assert row == "Overdue by 2 working days"  # Tuesday 30 June: Monday 29 and today
 
 
 def test_a_returned_case_shows_its_paused_clock(officer_client, received, scrutiny_officer):
@@ -243,7 +255,7 @@ def test_a_case_past_its_due_date_is_escalated_into_the_designated_officers_inbo
     response = signed_in(client, designated_officer).get(url("inbox"))
     html = response.content.decode()
     assert numbers(response) == [app.number]
-    assert countdowns(response)[app.number] == "Overdue by 3 days"
+    assert countdowns(response)[app.number] == "Overdue by 2 working days"
     assert "data-escalated>Escalated<" in html
     case_page = client.get(url("case", app.number)).content.decode()
     assert "escalated on 30-06-2026" in case_page

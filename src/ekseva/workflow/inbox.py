@@ -205,8 +205,10 @@ def _day(day: dt.date) -> str:
 def countdown(case: Case, today: dt.date | None = None) -> Countdown:
     """How long a case has left, from ``clock.today()``: "Overdue by 3 days",
     "Due today", "Due in 2 working days", "Paused: returned on 15-06-2026".
-    Days left count as the limit counts (working days for a working-day limit);
-    days overdue are calendar days since the due date."""
+    Days left and days overdue count as the limit counts (working days for a
+    working-day limit, as the delay register counts days late); a working-day case
+    overdue by no working day yet (due on Saturday, today Sunday) counts calendar
+    days."""
     today = today or clock.today()
     if case.state == Case.State.DISPOSED:
         if case.disposed_on:
@@ -221,16 +223,19 @@ def countdown(case: Case, today: dt.date | None = None) -> Countdown:
     due = case.due_date
     if due is None:
         return Countdown("none", _("No time limit"))
+    working = case.limit_kind == "working"
     if due < today:
-        late = (today - due).days
-        return Countdown(
-            OVERDUE,
-            ngettext("Overdue by %(n)s day", "Overdue by %(n)s days", late) % {"n": late},
-            late,
-        )
+        late = workdays.working_days_between(due, today) if working else 0
+        if late:
+            text = ngettext(
+                "Overdue by %(n)s working day", "Overdue by %(n)s working days", late
+            ) % {"n": late}
+        else:
+            late = (today - due).days
+            text = ngettext("Overdue by %(n)s day", "Overdue by %(n)s days", late) % {"n": late}
+        return Countdown(OVERDUE, text, late)
     if due == today:
         return Countdown(TODAY, _("Due today"), 0)
-    working = case.limit_kind == "working"
     left = workdays.working_days_between(today, due) if working else 0
     if working and left:
         text = ngettext("Due in %(n)s working day", "Due in %(n)s working days", left) % {"n": left}
