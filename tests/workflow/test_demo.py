@@ -12,6 +12,7 @@ stopped at 2026-06-15 10:00 IST, inside a transaction rolled back at the end."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import resolve
+from django_otp.oath import TOTP
 
 from ekseva.accounts import selectors as account_selectors
 from ekseva.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_KEY
@@ -303,3 +305,39 @@ def test_a_step_at_or_after_now_is_left_out():
     with clock.frozen(NOW):
         timeline.run()
     assert ran == ["first", "earlier"]
+
+
+def _signed_in(client, username: str):
+    """The real staff sign-in: the demo password and a code of the demo TOTP key."""
+    device = confirmed_device(User.objects.get(username=username))
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    response = client.post(
+        "/en/account/staff/signin/",
+        {"username": username, "password": DEMO_PASSWORD, "token": f"{totp.token():06d}"},
+    )
+    assert response.status_code == 302, response.content.decode()[:300]
+    return client
+
+
+def test_the_printed_logins_find_their_work(lines, client):
+    caste, income = (
+        Application.objects.get(applicant__mobile=demo.ASHA, service__code=code).number
+        for code in ("lsg-caste-certificate-obc", "lsg-income-certificate")
+    )
+    inbox = _signed_in(client, "officer.lsg").get("/en/office/inbox/")
+    assert inbox.status_code == 200 and caste in inbox.content.decode()
+    client.logout()
+    inbox = _signed_in(client, "do.lsg").get("/en/office/inbox/")
+    assert inbox.status_code == 200 and income in inbox.content.decode()
+    client.logout()
+    queue = _signed_in(client, "ao.lsg").get("/en/office/appeals/")
+    heard = Appeal.objects.get(status=Appeal.Status.HEARING)
+    assert queue.status_code == 200 and heard.reference in queue.content.decode()
+    client.logout()
+    # The demo citizen downloads her certificate.
+    asha = User.objects.get(mobile=demo.ASHA)
+    client.force_login(asha)
+    own = Certificate.objects.get(holder=asha)
+    response = client.get(f"/en/certificates/{own.number}/pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"

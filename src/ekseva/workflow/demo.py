@@ -325,15 +325,17 @@ PAST_DUE = (
     "return",
     "forward",
     "reject_issue",
+    "approve",
     "return",
     "reject_late",
     "open",
     "return",
-    "reject",
 )
 WITHIN = ("forward", "open", "return", "forward", "open", "reject")
-# Certificates are signed PDFs (a second or more each): at most one per service here.
-CERTIFICATES_PER_SERVICE = 1
+# Certificates are signed PDFs (about a second each to draw and sign): a few walk-ins'
+# (two per service at most) besides the demo citizen's own.
+CERTIFICATES_PER_SERVICE = 2
+WALK_IN_CERTIFICATES = 6
 CERTIFIED = frozenset({"certificate", "licence"})
 
 
@@ -470,16 +472,22 @@ def _fates(cases: list[Case], today: dt.date) -> dict[int, str]:
             fates[case.pk] = (
                 "refuse_bill" if index % 23 == 11 else "post_late" if index % 17 == 5 else "post"
             )
-    for (_service, past), members in sorted(pools.items()):
+    certified = 0
+    # Two-stage services first: their approvals show the whole way (forward, approve).
+    order = sorted(
+        pools.items(), key=lambda item: (-len(stages_of(item[1][0].application.version)), item[0])
+    )
+    for (_service, past), members in order:
         cycle = PAST_DUE if past else WITHIN
         approved = 0
         for index, case in enumerate(members):
             fate = cycle[index % len(cycle)]
             if fate == "approve" and case.application.version.deliverable in CERTIFIED:
-                if approved >= CERTIFICATES_PER_SERVICE:
+                if approved >= CERTIFICATES_PER_SERVICE or certified >= WALK_IN_CERTIFICATES:
                     fate = "reject_issue"
                 else:
                     approved += 1
+                    certified += 1
             fates[case.pk] = fate
     return fates
 
