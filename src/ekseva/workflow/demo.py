@@ -207,9 +207,9 @@ class Timeline:
         return True
 
     def run(self) -> None:
-        """Each day's steps in one transaction, committed at the day's last step: the
-        day's messages go out then (one commit a day, not one per message and audit
-        seal: a third of the time)."""
+        """Each day's steps in one transaction, committed at the moment of the day's
+        last step, so the day's messages go out (and the audit log is sealed) then:
+        one commit a day rather than one per action."""
         days: dict[dt.date, list[tuple[dt.datetime, Callable[[], None]]]] = defaultdict(list)
         for at, _order, step in sorted(self.steps, key=lambda item: (item[0], item[1])):
             days[timezone.localdate(at)].append((at, step))
