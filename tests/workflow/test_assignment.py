@@ -202,3 +202,46 @@ def test_bulk_approval_by_someone_who_may_not_approve_approves_nothing(
     case = services.act(case_of(received()), "forward", actor=scrutiny_officer)
     approved, refused = services.bulk_approve([case], actor=indore_officer)
     assert approved == [] and isinstance(refused[0][1], NotAllowed)
+
+
+def test_a_case_opened_before_any_officer_was_posted_gets_its_designated_officer_on_reassignment(
+    service, citizen, places, fake_gateway
+):
+    from ekseva.accounts.models import Posting, Role, User
+    from ekseva.applications import services as applications
+    from ekseva.payments import services as payments
+    from ekseva.payments.gateways import GatewayResult
+    from ekseva.workflow import services as flow
+    from ekseva.workflow.models import Case
+    from tests.workflow.conftest import officer
+
+    from .conftest import ANSWERS, jpeg
+
+    app = applications.start(citizen, service)
+    applications.save_step(app, "about", ANSWERS, actor=citizen)
+    app.refresh_from_db()
+    applications.attach_upload(app, "photo", jpeg(), actor=citizen)
+    app = applications.submit(app, declaration=True, actor=citizen)
+    payment = applications.start_payment(app, idempotency_key="early", actor=citizen)
+    payments.start_checkout(payment, return_url="/r/")
+    payment.refresh_from_db()
+    payments.apply_result(
+        payment,
+        GatewayResult(
+            status="succeeded",
+            order_id=payment.gateway_order_id,
+            payment_id="p-early",
+            amount=payment.amount,
+            method="upi",
+        ),
+        source="test",
+    )
+    case = Case.objects.get(application=app)
+    assert case.assignee is None and case.designated_officer is None
+    scrutiny = officer(Role.DEPARTMENT_OFFICER, places.bhopal)
+    designated = officer(Role.DESIGNATED_OFFICER, places.bhopal)
+    ops = User.objects.create_user("ops.assign", "x-pass-2026-long")
+    Posting.objects.create(user=ops, role=Role.OPERATOR_STAFF)
+    flow.reassign(case, scrutiny, actor=ops, reason="Officers posted today")
+    case.refresh_from_db()
+    assert case.assignee == scrutiny and case.designated_officer == designated

@@ -32,3 +32,31 @@ def test_a_holiday_staff_add_moves_the_due_date(received, places):
     case = Case.objects.get(application=received())
     add_holiday(dt.date(2026, 6, 18), "Local holiday", actor=ops)
     assert compute_due(case) == dt.date(2026, 6, 29)  # past Sunday 28
+
+
+def test_a_withdrawn_application_leaves_the_back_office(received):
+    from ekseva.applications import services as applications
+
+    app = received()
+    applications.withdraw(app, reason="Applied by mistake", actor=app.applicant)
+    case = Case.objects.get(application=app)
+    assert case.state == Case.State.DISPOSED and case.outcome == "withdrawn"
+    assert case.actions.last().kind == "withdrawn"
+
+
+def test_an_appeal_stage_in_a_versions_list_is_not_a_processing_stage():
+    from types import SimpleNamespace
+
+    from ekseva.workflow.definition import stages_of
+
+    version = SimpleNamespace(
+        definition={
+            "workflow": [
+                {"stage": "report", "role": "department_officer"},
+                {"stage": "decision", "role": "designated_officer"},
+                {"stage": "first_appeal", "role": "appellate_officer"},
+            ]
+        }
+    )
+    stages = stages_of(version)
+    assert [s.id for s in stages] == ["report", "decision"] and stages[-1].last

@@ -3,6 +3,7 @@ a point of its life, inside the transaction that moves it:
 
     lifecycle.register("received", open_case)      # fee paid (or none due): the clock starts
     lifecycle.register("resubmitted", resume_case)  # the applicant answered a return
+    lifecycle.register("withdrawn", close_case)     # withdrawn before processing started
 
 A hook takes the application (its row locked by the caller) and may write; an
 exception rolls the move back.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-EVENTS = ("received", "resubmitted")
+EVENTS = ("received", "resubmitted", "withdrawn")
 _hooks: dict[str, list[Callable[[Any], None]]] = {event: [] for event in EVENTS}
 
 

@@ -548,6 +548,7 @@ def withdraw(app: Application, *, reason: str, actor: Any) -> Application:
         app.closed_at = clock.now()
         app.save()
         audit.record("applications.withdrawn", actor=actor, obj=app, after={"reason": reason})
+        lifecycle.fire("withdrawn", app)
         amount = refund_on_withdrawal(app)
         if amount:
             payment = Payment.objects.get(reference=app.paid_payment)

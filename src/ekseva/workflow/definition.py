@@ -30,9 +30,17 @@ class Stage:
         return self.name_hi if language == "hi" and self.name_hi else self.name_en
 
 
+# A stage of the appellate officer in a version's list describes the appeal path
+# (first appeal), which the Act runs apart from processing (``appeals``): it is not
+# a stage a case passes through on its way to a decision.
+APPEAL_ROLES = frozenset({"appellate_officer"})
+
+
 def stages_of(version: Any) -> list[Stage]:
-    """The stages of a service version, in order (at least one: the loader checks)."""
-    raw = (version.definition or {}).get("workflow") or []
+    """The processing stages of a service version, in order (at least one: the
+    loader checks), leaving out appeal stages (``APPEAL_ROLES``)."""
+    listed = (version.definition or {}).get("workflow") or []
+    raw = [item for item in listed if item.get("role") not in APPEAL_ROLES] or listed
     stages = []
     for index, item in enumerate(raw):
         name = item.get("name") or {}

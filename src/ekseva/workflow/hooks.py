@@ -25,6 +25,7 @@ def register() -> None:
     from . import services
 
     lifecycle.register("received", services.open_case)
+    lifecycle.register("withdrawn", services.close_withdrawn)
     workdays.register_holiday_source(services.holiday_dates)
     register_rule(VIEW, allow(*OFFICERS, Role.OPERATOR_STAFF, owner=True))
     register_rule(ACT, allow(Role.DEPARTMENT_OFFICER, Role.DESIGNATED_OFFICER))

@@ -52,6 +52,9 @@ from ekseva.core import clock
 from .hooks import DATA, OFFICERS
 from .models import Case
 
+# Applications withdrawn before processing: their cases are closed, never counted.
+WITHDRAWN = "withdrawn"
+
 # Seeing the figures (and exporting applications with personal data masked): a
 # ``.view`` action, so auditor postings hold it too. ``hooks.DATA`` remains the
 # action for unmasked exports.
@@ -157,7 +160,7 @@ class Filters:
 
 def scoped_cases(user: User | None, filters: Filters, action: str = DATA_VIEW) -> QuerySet[Case]:
     """The cases in the user's scope that match the filters."""
-    return filters.apply(Case.objects.filter(scope_q(user, action)))
+    return filters.apply(Case.objects.filter(scope_q(user, action)).exclude(outcome=WITHDRAWN))
 
 
 # --------------------------------------------------------------------------- the measures
@@ -420,7 +423,9 @@ def public_figures(filters: Filters, language: str) -> Report:
     key = _public_key(public, language)
     report = cache.get(key)
     if report is None:
-        report = label(compute(public.apply(Case.objects.all()), officers=False), language)
+        report = label(
+            compute(public.apply(Case.objects.exclude(outcome=WITHDRAWN)), officers=False), language
+        )
         cache.set(key, report, PUBLIC_CACHE_SECONDS)
     return report
 

@@ -149,6 +149,23 @@ def open_case(app: Any) -> Case:
     return case
 
 
+def close_withdrawn(app: Any) -> None:
+    """Lifecycle hook: the applicant withdrew before processing started. The case
+    leaves every inbox and queue (outcome "withdrawn"; not counted in the figures)."""
+    case = Case.objects.select_for_update().filter(application_id=app.pk).first()
+    if case is None or case.state == Case.State.DISPOSED:
+        return
+    now = clock.now()
+    case.state = Case.State.DISPOSED
+    case.outcome = "withdrawn"
+    case.disposed_on = clock.today()
+    case.disposed_in_time = None
+    case.updated_at = now
+    case.save(update_fields=["state", "outcome", "disposed_on", "disposed_in_time", "updated_at"])
+    Action.objects.create(case=case, at=now, kind="withdrawn", stage=case.stage)
+    audit.record("workflow.case.withdrawn", obj=case, after={"application": app.number})
+
+
 def locked(case: Case | int) -> Case:
     pk = case.pk if isinstance(case, Case) else case
     return (
@@ -655,7 +672,16 @@ def reassign(case: Case, to_officer: Any, *, actor: Any, reason: str) -> Case:
         now = clock.now()
         current.assignee = to_officer
         current.updated_at = now
-        current.save(update_fields=["assignee", "updated_at"])
+        if current.designated_officer_id is None:
+            # opened before any designated officer was posted: someone answers now
+            current.designated_officer = least_loaded(
+                officers_for(
+                    current.department_code,
+                    current.district,
+                    stages_of(current.application.version)[-1].role,
+                )
+            )
+        current.save(update_fields=["assignee", "designated_officer", "updated_at"])
         Action.objects.create(
             case=current,
             at=now,
