@@ -116,45 +116,9 @@ def _message(
     email_attachment: str = "",
 ) -> None:
     """SMS, email (if known) and in-app message to the applicant, in their language."""
-    user = app.applicant
-    language = user.preferred_language or "en"
-    specs = [
-        {
-            "channel": "inapp",
-            "template": template,
-            "recipient": user.pk,
-            "user_id": user.pk,
-            "params": params,
-            "language": language,
-            "dedupe_key": f"{key}:inapp",
-        }
-    ]
-    if user.mobile:
-        specs.append(
-            {
-                "channel": "sms",
-                "template": template,
-                "recipient": user.mobile,
-                "user_id": user.pk,
-                "params": params,
-                "language": language,
-                "dedupe_key": f"{key}:sms",
-            }
-        )
-    if user.email:
-        specs.append(
-            {
-                "channel": "email",
-                "template": template,
-                "recipient": user.email,
-                "user_id": user.pk,
-                "params": params,
-                "language": language,
-                "dedupe_key": f"{key}:email",
-                "attachment": email_attachment,
-            }
-        )
-    notify.queue_many(specs)
+    notify.queue_many(
+        notify.person_specs(app.applicant, template, params, key, attachment=email_attachment)
+    )
 
 
 def _params(app: Application) -> dict[str, Any]:

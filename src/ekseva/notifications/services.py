@@ -247,6 +247,54 @@ def queue(
         return _insert(message)
 
 
+def person_specs(
+    person: Any,
+    template: str,
+    params: Mapping[str, Any],
+    key: str,
+    *,
+    language: str | None = None,
+    email: bool = True,
+    attachment: str = "",
+) -> list[dict[str, Any]]:
+    """The ``queue_many`` specs that tell one person on every channel they have: in-app
+    always, SMS if they have a mobile, email (with ``attachment``) if they have an
+    address and ``email``. ``person`` is any object with ``pk``, ``mobile``, ``email``
+    and ``preferred_language`` (a user: this app knows people only by address).
+    ``key`` + the channel is each message's dedupe key."""
+    language = language or ("hi" if getattr(person, "preferred_language", "") == "hi" else "en")
+    base = {"template": template, "user_id": person.pk, "params": params, "language": language}
+    specs: list[dict[str, Any]] = [
+        {**base, "channel": "inapp", "recipient": person.pk, "dedupe_key": f"{key}:inapp"}
+    ]
+    if getattr(person, "mobile", ""):
+        specs.append(
+            {**base, "channel": "sms", "recipient": person.mobile, "dedupe_key": f"{key}:sms"}
+        )
+    if email and getattr(person, "email", ""):
+        specs.append(
+            {
+                **base,
+                "channel": "email",
+                "recipient": person.email,
+                "dedupe_key": f"{key}:email",
+                "attachment": attachment,
+            }
+        )
+    return specs
+
+
+def tell_person(person: Any, template: str, params: Mapping[str, Any], key: str, **options: Any):
+    """Queue ``person_specs(...)``; a bad address (a mistyped staff mobile or email)
+    does not stop the caller's work: the in-app message still goes, and it is logged."""
+    specs = person_specs(person, template, params, key, **options)
+    try:
+        return queue_many(specs)
+    except InvalidRecipientError:
+        log.warning("notifications: bad address for user %s; sending in-app only", person.pk)
+        return queue_many(specs[:1])
+
+
 def queue_many(messages: Iterable[Mapping[str, Any]]) -> list[Message]:
     """Queue several messages (each a dict of ``queue()`` keyword arguments),
     all or none: every one is validated and rendered before any is written."""

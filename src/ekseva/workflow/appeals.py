@@ -403,35 +403,7 @@ def _require_hearer(user: Any, appeal: Appeal) -> None:
 def _send(user: Any, template: str, params: dict[str, Any], key: str) -> None:
     """In-app, and SMS where the user has a mobile, in the user's language. The
     dedupe key makes a repeated call send nothing twice."""
-    language = _language(user)
-    specs: list[dict[str, Any]] = [
-        {
-            "channel": "inapp",
-            "template": template,
-            "recipient": user.pk,
-            "user_id": user.pk,
-            "params": params,
-            "language": language,
-            "dedupe_key": f"{key}:inapp",
-        }
-    ]
-    if user.mobile:
-        specs.append(
-            {
-                "channel": "sms",
-                "template": template,
-                "recipient": user.mobile,
-                "user_id": user.pk,
-                "params": params,
-                "language": language,
-                "dedupe_key": f"{key}:sms",
-            }
-        )
-    try:
-        notify.queue_many(specs)
-    except notify.InvalidRecipientError:
-        log.warning("appeals: bad mobile for user %s; sending in-app only", user.pk)
-        notify.queue_many(specs[:1])
+    notify.tell_person(user, template, params, key, language=_language(user), email=False)
 
 
 def _params(appeal: Appeal, language: str) -> dict[str, Any]:

@@ -131,49 +131,9 @@ def _date(day: dt.date | None) -> str:
 
 def _send(user: User, template: str, params: dict[str, Any], key: str) -> None:
     """In-app, and email / SMS where the user has them, in the user's language.
-    The dedupe key makes a retried run send nothing twice."""
-    language = _language(user)
-    specs: list[dict[str, Any]] = [
-        {
-            "channel": "inapp",
-            "template": template,
-            "recipient": user.pk,
-            "user_id": user.pk,
-            "params": params,
-            "language": language,
-            "dedupe_key": f"{key}:inapp",
-        }
-    ]
-    if user.mobile:
-        specs.append(
-            {
-                "channel": "sms",
-                "template": template,
-                "recipient": user.mobile,
-                "user_id": user.pk,
-                "params": params,
-                "language": language,
-                "dedupe_key": f"{key}:sms",
-            }
-        )
-    if user.email:
-        specs.append(
-            {
-                "channel": "email",
-                "template": template,
-                "recipient": user.email,
-                "user_id": user.pk,
-                "params": params,
-                "language": language,
-                "dedupe_key": f"{key}:email",
-            }
-        )
-    try:
-        notify.queue_many(specs)
-    except notify.InvalidRecipientError:
-        # A mistyped staff address must not stop the clock's work: in-app still goes.
-        log.warning("workflow: bad address for user %s; sending in-app only", user.pk)
-        notify.queue_many(specs[:1])
+    The dedupe key makes a retried run send nothing twice; a mistyped staff address
+    must not stop the clock's work (in-app still goes)."""
+    notify.tell_person(user, template, params, key, language=_language(user))
 
 
 def _case_params(case: Case, language: str) -> dict[str, Any]:
