@@ -40,6 +40,7 @@ from ekseva.core import qr as qr_codes
 from ekseva.core.pdf import LATIN, MARGIN_MM, Document
 
 from . import keys
+from .loops import outside_loop
 from .models import SigningKey
 
 KEYWORD = "ekseva-certificate"
@@ -278,5 +279,5 @@ def sign(rendered: Rendered, key: SigningKey, *, reason: str, signer_name: str =
         ),
     )
     out = io.BytesIO()
-    signer.sign_pdf(writer, output=out)
+    outside_loop(signer.sign_pdf, writer, output=out)
     return out.getvalue()

@@ -36,6 +36,7 @@ from pyhanko_certvalidator import ValidationContext
 from ekseva.core import clock, ids
 
 from . import keys, pdf, qr
+from .loops import outside_loop
 from .models import Certificate, SigningKey
 from .qr import VerifiedPayload, verify_payload
 
@@ -172,7 +173,7 @@ def verify_pdf(data: bytes) -> PdfVerdict:
         moment=clock.now(),
     )
     try:
-        status = validate_pdf_signature(signature, context)
+        status = outside_loop(validate_pdf_signature, signature, context)
     except Exception:  # pyHanko refuses malformed signatures by raising
         logger.info("PDF signature could not be validated", exc_info=True)
         return PdfVerdict(False, "bad_signature", None)
