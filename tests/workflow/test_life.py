@@ -70,9 +70,15 @@ def test_submit_scrutiny_return_resubmit_approve(
     case = services.act(case, "approve", actor=designated_officer)
     assert case.outcome == "approved" and case.disposed_in_time is True
     app.refresh_from_db()
-    # certificates: approval fires the deliverables (certificates issues the signed
-    # certificate and delivers it); once that is wired the application is DELIVERED.
-    assert app.status in (Status.APPROVED, Status.DELIVERED)
+    # Approval fired the deliverables: the signed certificate was issued, the
+    # application delivered, and anyone can verify it (by number, QR and PDF).
+    assert app.status == Status.DELIVERED
+    from ekseva.certificates import verify
+
+    certificate = app.certificate
+    assert verify.verify_number(certificate.number).status == "genuine"
+    assert verify.verify_payload(certificate.qr_payload).ok
+    assert verify.verify_pdf(certificate.pdf.read()).ok
     assert [a.kind for a in case.actions.all()] == [
         "assign",
         "forward",
@@ -87,7 +93,7 @@ def test_submit_scrutiny_return_resubmit_approve(
         Status.RETURNED,
         Status.IN_PROCESS,
         Status.APPROVED,
-        *([Status.DELIVERED] if app.status == Status.DELIVERED else []),
+        Status.DELIVERED,
     ]
 
 
