@@ -4,15 +4,23 @@ test driving a browser, an async server): pyHanko's own loop runs elsewhere."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from ekseva.certificates.loops import outside_loop
+
+
+def under_a_loop(coroutine_function):
+    """Run ``coroutine_function()`` under a running event loop of its own, on a fresh
+    thread (this worker's thread may already run one: Playwright's)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
 
 
 def test_outside_loop_runs_a_call_that_needs_its_own_loop_under_a_running_one():
     async def inside() -> int:
         return outside_loop(asyncio.run, asyncio.sleep(0, result=7))
 
-    assert asyncio.run(inside()) == 7
+    assert under_a_loop(inside) == 7
 
 
 def test_a_certificate_is_signed_and_its_signature_checked_under_a_running_loop(db, settings):
@@ -47,12 +55,12 @@ def test_a_certificate_is_signed_and_its_signature_checked_under_a_running_loop(
     async def inside() -> bytes:
         return pdf.sign(rendered, key, reason="Issued by Test Department")
 
-    signed = asyncio.run(inside())
+    signed = under_a_loop(inside)
     signature = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
 
     async def check():
         context = ValidationContext(trust_roots=[signer_cert], allow_fetching=False)
         return outside_loop(validate_pdf_signature, signature, context)
 
-    status = asyncio.run(check())
+    status = under_a_loop(check)
     assert status.intact and status.valid
