@@ -69,3 +69,26 @@ def roles_of(user: User | None) -> set[Role]:
 def is_staff_member(user: User | None) -> bool:
     """Holds at least one current staff posting (needed for the staff sign-in)."""
     return any(p.role in STAFF_ROLES for p in postings_of(user))
+
+
+def unit_or_below_q(field: str, unit_id: int) -> Q:
+    """Rows whose ``field`` (a foreign key to AdminUnit) is ``unit_id`` or lies under
+    it: a district under the state, a tehsil under a district (three levels, joined
+    in the same query)."""
+    return (
+        Q(**{f"{field}_id": unit_id})
+        | Q(**{f"{field}__parent_id": unit_id})
+        | Q(**{f"{field}__parent__parent_id": unit_id})
+    )
+
+
+def reach_q(posting: Posting, *, department: str = "department_code", unit: str = "district") -> Q:
+    """The rows one posting reaches, as ``permissions`` decides for one object: the
+    posting's department (if it names one) in ``department``, and its unit or what
+    lies under it (if it names one) in ``unit``. An empty Q: everywhere."""
+    q = Q()
+    if posting.department_code:
+        q &= Q(**{department: posting.department_code})
+    if posting.admin_unit_id:
+        q &= unit_or_below_q(unit, posting.admin_unit_id)
+    return q

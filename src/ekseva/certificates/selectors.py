@@ -15,7 +15,6 @@ from ekseva.accounts import selectors as people
 from ekseva.accounts.models import Role
 from ekseva.catalog.models import Department, Service
 from ekseva.core.models import AuditEvent
-from ekseva.geo.models import AdminUnit
 
 from .models import Certificate, SigningKey
 
@@ -111,21 +110,6 @@ def public_views(certificates: list[Certificate], language: str) -> list[PublicV
 # --------------------------------------------------------------------------- the department
 
 
-def _units_under(unit_id: int) -> set[int]:
-    """The unit and every unit below it (a district posting covers its tehsils)."""
-    found = {unit_id}
-    frontier = {unit_id}
-    for _depth in range(12):
-        frontier = (
-            set(AdminUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-            - found
-        )
-        if not frontier:
-            break
-        found |= frontier
-    return found
-
-
 def managed(user: Any) -> QuerySet[Certificate]:
     """The certificates ``user`` manages (``hooks.REVOKE``), newest first: those of
     the department and area of each of their designated/appellate officer postings
@@ -135,12 +119,7 @@ def managed(user: Any) -> QuerySet[Certificate]:
     for posting in people.postings_of(user):
         if posting.role not in MANAGING_ROLES:
             continue
-        here = Q()
-        if posting.department_code:
-            here &= Q(department_code=posting.department_code)
-        if posting.admin_unit_id:
-            here &= Q(application__district_id__in=_units_under(posting.admin_unit_id))
-        covered |= here
+        covered |= people.reach_q(posting, unit="application__district")
     return found.filter(covered)
 
 

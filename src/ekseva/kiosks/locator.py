@@ -322,11 +322,7 @@ def scope_filter(user: Any, roles: Iterable[str], prefix: str = "") -> Q | None:
             q &= Q(**{f"{prefix}code": posting.kiosk_code})
         unit = posting.admin_unit_id
         if unit:
-            q &= (
-                Q(**{f"{prefix}district_id": unit})
-                | Q(**{f"{prefix}district__parent_id": unit})
-                | Q(**{f"{prefix}district__parent__parent_id": unit})
-            )
+            q &= people.unit_or_below_q(f"{prefix}district", unit)
         if not q:
             return Q()  # a posting without a scope reaches everywhere
         parts.append(q)

@@ -290,20 +290,6 @@ def _lineage(unit: AdminUnit | None) -> list[int]:
     return ids_
 
 
-def _units_under(unit_ids: set[int]) -> set[int]:
-    found = set(unit_ids)
-    frontier = set(unit_ids)
-    for _depth in range(12):
-        frontier = (
-            set(AdminUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-            - found
-        )
-        if not frontier:
-            break
-        found |= frontier
-    return found
-
-
 def _appellate_postings(user: Any, department_code: str) -> list[Posting]:
     return [
         p
@@ -838,12 +824,7 @@ def scope_q(user: Any) -> Q:
     for posting in accounts.postings_of(user):
         if posting.role != Role.APPELLATE_OFFICER:
             continue
-        part = Q()
-        if posting.department_code:
-            part &= Q(case__department_code=posting.department_code)
-        if posting.admin_unit_id:
-            part &= Q(case__district_id__in=_units_under({posting.admin_unit_id}))
-        q |= part
+        q |= accounts.reach_q(posting, department="case__department_code", unit="case__district")
     return q
 
 

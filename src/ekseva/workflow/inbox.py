@@ -76,15 +76,6 @@ def sees_scope(user: Any) -> bool:
     return any(p.role in SCOPE_ROLES for p in accounts.postings_of(user))
 
 
-def _under(unit_id: int) -> Q:
-    """Cases whose district is ``unit_id`` or lies under it (division, state)."""
-    return (
-        Q(district_id=unit_id)
-        | Q(district__parent_id=unit_id)
-        | Q(district__parent__parent_id=unit_id)
-    )
-
-
 def scope_filter(user: Any) -> Q | None:
     """The cases the user's scope postings cover (None: none at all). A posting
     covers its department (any, if it names none) and its unit and what lies under
@@ -95,12 +86,7 @@ def scope_filter(user: Any) -> Q | None:
             return Q()
         if posting.role != Role.DESIGNATED_OFFICER:
             continue
-        part = Q()
-        if posting.department_code:
-            part &= Q(department_code=posting.department_code)
-        if posting.admin_unit_id:
-            part &= _under(posting.admin_unit_id)
-        parts.append(part)
+        parts.append(accounts.reach_q(posting))
     if not parts:
         return None
     combined = parts[0]

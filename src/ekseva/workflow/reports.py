@@ -75,13 +75,7 @@ PUBLIC_CACHE_PREFIX = "workflow:performance:v1"
 def _posting_q(posting: Posting) -> Q:
     """The cases one posting covers: its department (if set) and its unit (a
     district, or a unit above whose districts it covers)."""
-    q = Q()
-    if posting.department_code:
-        q &= Q(department_code=posting.department_code)
-    if posting.admin_unit_id:
-        unit = posting.admin_unit_id
-        q &= Q(district_id=unit) | Q(district__parent_id=unit) | Q(district__parent__parent_id=unit)
-    return q
+    return people.reach_q(posting)
 
 
 NOTHING = Q(pk__in=[])

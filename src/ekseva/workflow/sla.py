@@ -45,7 +45,6 @@ from ekseva.accounts.models import Role, User
 from ekseva.accounts.permissions import require
 from ekseva.applications.models import Application
 from ekseva.core import audit, clock, workdays
-from ekseva.geo.models import AdminUnit
 from ekseva.notifications import services as notify
 from ekseva.notifications import templates
 
@@ -451,20 +450,6 @@ def holidays_of_year(year: int, language: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the register
 
 
-def _units_under(unit_id: int) -> set[int]:
-    found = {unit_id}
-    frontier = {unit_id}
-    for _depth in range(12):
-        frontier = (
-            set(AdminUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-            - found
-        )
-        if not frontier:
-            break
-        found |= frontier
-    return found
-
-
 def case_scope(user: User, prefix: str = "") -> Q | None:
     """Cases ``user``'s postings cover for the back office's figures: operator
     staff all (None); an officer their department and the district(s) under
@@ -475,12 +460,9 @@ def case_scope(user: User, prefix: str = "") -> Q | None:
             return None
         if posting.role not in OFFICERS:
             continue
-        part = Q()
-        if posting.department_code:
-            part &= Q(**{f"{prefix}department_code": posting.department_code})
-        if posting.admin_unit_id:
-            part &= Q(**{f"{prefix}district_id__in": _units_under(posting.admin_unit_id)})
-        q |= part
+        q |= accounts.reach_q(
+            posting, department=f"{prefix}department_code", unit=f"{prefix}district"
+        )
     return q
 
 
