@@ -20,6 +20,7 @@ applications_routes = [
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    path("livez", web_views.livez, name="livez"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

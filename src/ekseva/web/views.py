@@ -33,6 +33,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": connection.vendor})
 
 
+@never_cache
+@require_GET
+def livez(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers (no database, no template). Load balancers use it
+    to tell a live worker, and the benchmarks as their floor: a request through the
+    whole middleware stack that does no work of its own."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html")
 
