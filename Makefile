@@ -11,7 +11,7 @@ PORT ?= 8000
 TEST_WORKERS ?= auto
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run install test test-fast browser lint format migrations-check messages demo clean bench
+.PHONY: run install test test-fast browser lint format migrations-check messages demo clean bench-setup serve
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -26,6 +26,16 @@ run: $(STAMP)
 	$(BIN)/ekseva migrate --no-input -v 0
 	$(BIN)/ekseva demo
 	$(BIN)/ekseva runserver $(HOST):$(PORT)
+
+# The production server (gunicorn, docs/deployment.md) on the same database.
+serve: $(STAMP)
+	$(BIN)/ekseva migrate --no-input -v 0
+	$(BIN)/ekseva collectstatic --no-input -v 0
+	$(BIN)/ekseva serve
+
+# What bench/ needs beyond the tests: locust and the profilers (docs/performance.md).
+bench-setup: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 
 demo: $(STAMP)
 	$(BIN)/ekseva migrate --no-input -v 0

@@ -386,12 +386,13 @@ class Server:
 
 
 class Bench:
-    """One benchmark: its database (``ekseva_bench`` unless ``--database``), made and
-    loaded with the demo data on first use (``--fresh`` remakes it)."""
+    """One benchmark: its database (``ekseva_bench``, or $BENCH_DATABASE), made and
+    loaded with the demo data on first use (``fresh`` remakes it). The server listens
+    on $BENCH_PORT (8765); the cache is Redis database 11 ($REDIS_URL overrides)."""
 
-    def __init__(self, name: str, *, database: str = "ekseva_bench", fresh: bool = False):
+    def __init__(self, name: str, *, database: str = "", fresh: bool = False):
         self.name = name
-        self.database = database
+        self.database = database or os.environ.get("BENCH_DATABASE", "ekseva_bench")
         self.url = f"{PG}/{database}"
         self.fresh = fresh
         self.env = {
@@ -478,11 +479,12 @@ class Bench:
     def server(
         self,
         *,
-        port: int = 8765,
+        port: int = 0,
         workers: int | None = None,
         threads: int | None = None,
         env: dict[str, str] | None = None,
     ) -> Iterator[Server]:
+        port = port or int(os.environ.get("BENCH_PORT", "8765"))
         server = Server({**self.env, **(env or {})}, port, workers, threads)
         server.start()
         try:
