@@ -16,6 +16,15 @@ def test_every_environment_variable_is_documented():
     assert not missing, f"undocumented settings variables: {missing}"
 
 
+def test_every_web_server_variable_is_documented():
+    conf = (ROOT / "src/ekseva/gunicorn_conf.py").read_text()
+    names = set(re.findall(r'(?:_int|os\.environ\.get)\("(WEB_[A-Z_]+)"', conf))
+    assert names, "gunicorn_conf reads no WEB_* variable?"
+    documented = (ROOT / "docs/configuration.md").read_text()
+    missing = sorted(name for name in names if f"`{name}`" not in documented)
+    assert not missing, f"undocumented web server variables: {missing}"
+
+
 def test_readme_starts_with_the_two_commands():
     lines = [line.strip() for line in (ROOT / "README.md").read_text().splitlines()]
     commands = [line for line in lines if line.startswith("make ")]
