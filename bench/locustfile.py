@@ -103,6 +103,35 @@ def _next_captcha() -> list | None:
         return captcha
 
 
+# Latencies of answered requests once every user has spawned (as --reset-stats
+# counts): all of them, and the pages alone (the receipt PDF left out), so that
+# surge.py can say what the PDF does to the p99.
+_latencies: dict[str, list[float]] = {"all": [], "pages": []}
+
+
+@events.spawning_complete.add_listener
+def _spawned(**_kw) -> None:
+    with _lock:
+        for values in _latencies.values():
+            values.clear()
+
+
+@events.request.add_listener
+def _answered(name: str, response_time: float, exception=None, **_kw) -> None:
+    if exception is not None:
+        return
+    _latencies["all"].append(response_time)
+    if "PDF" not in name:
+        _latencies["pages"].append(response_time)
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    data = sorted(values)
+    return round(data[min(len(data) - 1, max(0, round(p / 100 * len(data)) - 1))], 1)
+
+
 @events.quitting.add_listener
 def _write_out(environment, **_kw) -> None:
     out = os.environ.get("SURGE_OUT")
@@ -114,6 +143,10 @@ def _write_out(environment, **_kw) -> None:
                 "journeys": dict(_counts),
                 "used": dict(_used),
                 "drafts_by_kiosk": dict(_used_by_kiosk),
+                "latency_ms": {
+                    kind: {f"p{p}": _pct(values, p) for p in (50, 95, 99)}
+                    for kind, values in _latencies.items()
+                },
             }
         )
     )

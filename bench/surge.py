@@ -114,18 +114,13 @@ def _kiosk_drafts(kiosks: int, per_kiosk: int) -> list[dict]:
         print("[surge] note: bench/fleet.py is missing: no kiosk users", flush=True)
         return []
 
-    out = []
-    for fk in fleet.make_fleet(kiosks, fund_paise=10**10):
-        for draft in fleet.ready_drafts(fk, per_kiosk):
-            out.append(
-                {
-                    "kiosk": fk.kiosk.pk,
-                    "pk": draft.pk,
-                    "cookies": draft.browser.cookies,
-                    "csrf": draft.browser.csrf,
-                }
-            )
-    return out
+    fks = fleet.make_fleet(kiosks, fund_paise=10**10, prefix="surge")
+    made = fleet.ready_drafts_many([(fk, per_kiosk) for fk in fks])
+    return [
+        {"kiosk": fk.kiosk.pk, "pk": d.pk, "cookies": d.browser.cookies, "csrf": d.browser.csrf}
+        for fk, drafts in zip(fks, made, strict=True)
+        for d in drafts
+    ]
 
 
 def _captchas(count: int) -> list[list[str]]:
@@ -323,6 +318,7 @@ def run_locust(server, users: int, seconds: int, args, offsets: dict) -> dict:
     total, endpoints = _read_stats(prefix)
     used = json.loads(out_json.read_text()) if out_json.exists() else {}
     used["users"] = users
+    pages = used.get("latency_ms", {}).get("pages", {})
     measured = max(1.0, seconds - 1.0)  # --reset-stats: after the first second of spawning
     by_name = {e["name"]: e for e in endpoints}
     journeys = {
@@ -346,6 +342,8 @@ def run_locust(server, users: int, seconds: int, args, offsets: dict) -> dict:
         "seconds": seconds,
         **total,
         "errors": total["failures"],
+        "pages_p99_ms": pages.get("p99", 0.0),
+        "pages_p95_ms": pages.get("p95", 0.0),
         "journeys_per_second": journeys,
         "endpoints": sorted(endpoints, key=lambda e: -e["p99_ms"]),
         "failure_samples": _failures(prefix)[:8],
@@ -378,7 +376,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=45, help="per load")
     parser.add_argument("--wait", default="0.5,2", help="think time between pages (min,max s)")
     parser.add_argument("--kiosks", type=int, default=12)
-    parser.add_argument("--drafts", type=int, default=40, help="prepared drafts per kiosk")
+    parser.add_argument("--drafts", type=int, default=36, help="prepared drafts per kiosk")
     parser.add_argument("--captchas", type=int, default=6000)
     parser.add_argument("--fresh", action="store_true", help="remake the bench database")
     args = parser.parse_args()
@@ -428,7 +426,7 @@ def report(runs: list[dict], floor, args) -> None:
         f"(p99 {floor.pct(99):.1f} ms); think time {args.wait} s between pages"
     )
     print(
-        f"{'users':>5} {'req/s':>7} {'x floor':>7} {'p50':>5} {'p95':>5} {'p99':>6} "
+        f"{'users':>5} {'req/s':>7} {'x floor':>7} {'p50':>5} {'p95':>5} {'p99':>6} {'p99pg':>6} "
         f"{'errors':>6} {'apply/s':>7} {'kiosk/s':>7} {'look/s':>6} {'locust':>6} "
         f"{'server':>6} {'busy':>5} {'worker MB':>9} {'locust MB':>9}"
     )
@@ -437,7 +435,8 @@ def report(runs: list[dict], floor, args) -> None:
         j = r["journeys_per_second"]
         print(
             f"{r['users']:5d} {r['per_second']:7.1f} {r['per_second'] / floor.rate:7.3f} "
-            f"{r['p50_ms']:5.0f} {r['p95_ms']:5.0f} {r['p99_ms']:6.0f} {r['errors']:6d} "
+            f"{r['p50_ms']:5.0f} {r['p95_ms']:5.0f} {r['p99_ms']:6.0f} {r['pages_p99_ms']:6.0f} "
+            f"{r['errors']:6d} "
             f"{j['applying']:7.2f} {j['kiosk']:7.2f} {j['lookups']:6.2f} "
             f"{r['locust_cpu_share']:6.2f} {r['server_cpu_share']:6.2f} "
             f"{r['machine_busy_share']:5.2f} {rss:9.0f} {r['locust_peak_rss_mb']:9.0f}"
@@ -445,7 +444,8 @@ def report(runs: list[dict], floor, args) -> None:
         for sample in r["failure_samples"][:3]:
             print(f"      error: {sample}")
     print(
-        "(p50/p95/p99 in ms over all requests; apply/s = citizens' applications paid, "
+        "(p50/p95/p99 in ms over all requests, p99pg: the pages' p99, receipt PDFs left out; "
+        "apply/s = citizens' applications paid, "
         "kiosk/s = walk-ins' applications paid from the wallet with the receipt printed, "
         "look/s = status lookups + certificate checks; locust = its CPU in cores, "
         "server = all workers' CPU in cores, busy = the machine's busy share)"
@@ -458,6 +458,13 @@ def report(runs: list[dict], floor, args) -> None:
         )
     else:
         print(f"no load held p99 <= {P99_TARGET_MS:.0f} ms with 0 errors")
+    pages = [r for r in runs if r["pages_p99_ms"] <= P99_TARGET_MS and r["errors"] == 0]
+    r = max(pages, key=lambda r: r["per_second"]) if pages else None
+    if r:
+        print(
+            f"the same with the receipt PDF left out of the p99: {r['users']} users, "
+            f"{r['per_second']:.1f} req/s (pages' p99 {r['pages_p99_ms']:.0f} ms)"
+        )
     top = runs[-1]
     print(f"slowest endpoints at {top['users']} users (by p99):")
     for e in top["endpoints"][:6]:
@@ -483,6 +490,13 @@ def report(runs: list[dict], floor, args) -> None:
         "p99_target_ms": P99_TARGET_MS,
         "held": {"users": best["users"], "per_second": best["per_second"], "p99_ms": best["p99_ms"]}
         if best
+        else None,
+        "held_pages_only": {
+            "users": r["users"],
+            "per_second": r["per_second"],
+            "pages_p99_ms": r["pages_p99_ms"],
+        }
+        if r
         else None,
         "worker_peak_rss_mb": worst,
         "runs": runs,
