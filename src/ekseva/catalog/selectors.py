@@ -217,3 +217,65 @@ def editable_yaml(definition: dict) -> str:
         sort_keys=False,
         width=100,
     )
+
+
+# --- what the public pages show, as one digest -------------------------------------------
+
+
+def _digest_sql(vendor: str) -> tuple[str, list[str]]:
+    """One row per table of what a catalogue page can show (services with their
+    published version, departments, districts), as text in id order."""
+    q = connection.ops.quote_name
+    service, department, unit = (
+        q(Service._meta.db_table),
+        q(Department._meta.db_table),
+        q(AdminUnit._meta.db_table),
+    )
+
+    def row(*columns: str) -> str:
+        return " || '|' || ".join(f"COALESCE(CAST({c} AS TEXT), '-')" for c in columns)
+
+    services = row(
+        "id", "code", "department_id", "name_en", "name_hi", "current_version_id", "search_text"
+    )
+    departments = row("id", "code", "name_en", "name_hi", "active")
+    districts = row("id", "code", "name_en", "name_hi", "active")
+    if vendor == "postgresql":
+        agg = "string_agg({x}, chr(10) ORDER BY id)"
+        # Table and column names only, from the models and quoted; the one value is a
+        # parameter.
+        sql = (
+            f"SELECT md5(concat_ws('#', "  # noqa: S608
+            f"(SELECT {agg.format(x=services)} FROM {service}), "
+            f"(SELECT {agg.format(x=departments)} FROM {department}), "
+            f"(SELECT {agg.format(x=districts)} FROM {unit} WHERE kind = %s)))"
+        )
+    else:
+        agg = "(SELECT group_concat(x, char(10)) FROM (SELECT {x} AS x FROM {t}{w} ORDER BY id))"
+        sql = (
+            "SELECT "
+            + agg.format(x=services, t=service, w="")
+            + ", "
+            + agg.format(x=departments, t=department, w="")
+            + ", "
+            + agg.format(x=districts, t=unit, w=" WHERE kind = %s")
+        )
+    return sql, [AdminUnit.Kind.DISTRICT.value]
+
+
+def catalogue_version() -> str:
+    """A digest of everything the public catalogue pages show that can change: each
+    service's names, keywords, department and published version (a published
+    version never changes: a new one gets a new id), each department's names and
+    whether it is active, and the districts offered as filters. One query over a few
+    hundred short rows (no index needed); the pages' cache keys carry it, so any
+    change, however it is made (admin, loader, a bulk update, SQL), shows at once."""
+    import hashlib
+
+    sql, params = _digest_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if connection.vendor == "postgresql":
+        return row[0] or ""
+    return hashlib.sha256("#".join(part or "" for part in row).encode()).hexdigest()
