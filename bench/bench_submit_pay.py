@@ -30,6 +30,7 @@ money is worthless. Figures are saved in var/bench/submit_pay.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import secrets
@@ -117,6 +118,298 @@ def empty_view(fleet: list) -> callable:
     return make
 
 
+# --------------------------------------------------------------------------- the raw-SQL floor
+
+# What one submit + pay writes (from the query log of one operation, ``connection.queries``):
+#   submit    (1 transaction): the application locked, a number (nextval), 2 status
+#             rows, the application row, an audit event; SMS + in-app message, each
+#             with its audit event
+#   payment   (1 transaction): a number (nextval), the payment, its event, an audit event
+#   wallet    (1 transaction): the payment locked, its event, the wallet balance row
+#             locked, a journal entry, 5 postings, the balance row, an audit event, the
+#             daily rollups (upsert), the payment's effect key, a status row, the
+#             back-office case and its first action, an audit event, the application
+#             row, an audit event, 2 messages with their audit events, the payment row,
+#             an audit event
+#   session   (2 transactions): the session row, once after each POST (the messages)
+# The floor writes rows of the same width (copies of the last rows the HTTP run
+# wrote, unique columns made fresh) into copies of those tables with the same
+# indexes (``CREATE TABLE ... (LIKE ... INCLUDING ALL)``, no foreign keys: a floor a
+# little faster than the real tables, so the ratio errs against ekseva), in the
+# same 5 transactions.
+
+RAW_TABLES = (
+    "applications_application",
+    "applications_statuschange",
+    "core_auditevent",
+    "notifications_message",
+    "payments_payment",
+    "payments_paymentevent",
+    "ledger_journalentry",
+    "ledger_posting",
+    "ledger_walletbalance",
+    "ledger_dailyrollup",
+    "workflow_case",
+    "workflow_action",
+    "django_session",
+)
+
+
+class _Raw:
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.templates: dict[str, dict] = {}
+        self.unique: dict[str, list[str]] = {}
+        self.types: dict[str, dict[str, str]] = {}
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS bench_raw CASCADE")
+            conn.execute("CREATE SCHEMA bench_raw")
+            for table in RAW_TABLES:
+                conn.execute(f"CREATE TABLE bench_raw.{table} (LIKE public.{table} INCLUDING ALL)")
+                cur = conn.execute(f"SELECT * FROM public.{table} ORDER BY 1 DESC LIMIT 1")
+                cols = [d.name for d in cur.description]
+                row = cur.fetchone()
+                self.templates[table] = dict(zip(cols, row, strict=True))
+                self.types[table] = dict(
+                    conn.execute(
+                        "SELECT column_name, data_type FROM information_schema.columns "
+                        "WHERE table_schema = 'public' AND table_name = %s",
+                        [table],
+                    ).fetchall()
+                )
+                self.unique[table] = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+                        "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                        "WHERE i.indrelid = %s::regclass AND i.indisunique "
+                        "AND NOT i.indisprimary",
+                        [f"public.{table}"],
+                    ).fetchall()
+                ]
+            conn.execute("CREATE SEQUENCE bench_raw.numbers")
+        self.n = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def fresh(self) -> int:
+        with self.lock:
+            return next(self.n)
+
+    def row(self, table: str, n: int, **override) -> tuple[str, list]:
+        values = dict(self.templates[table])
+        pk = "session_key" if table == "django_session" else "id"
+        if pk == "id":
+            values.pop("id", None)
+        for col in self.unique[table]:
+            kind = self.types[table][col]
+            if col in override:
+                continue
+            if "char" in kind or kind == "text":
+                values[col] = f"R{n}-{col}"[:20]
+            elif kind in ("integer", "bigint"):
+                values[col] = 10**9 + n
+        values.update(override)
+        from psycopg.types.json import Jsonb
+
+        params = [Jsonb(v) if isinstance(v, dict | list) else v for v in values.values()]
+        cols = ", ".join(f'"{c}"' for c in values)
+        marks = ", ".join(["%s"] * len(values))
+        return f"INSERT INTO bench_raw.{table} ({cols}) VALUES ({marks}) RETURNING 1", params
+
+    def insert(self, cur, table: str, n: int, **override) -> None:
+        sql, params = self.row(table, n, **override)
+        cur.execute(sql, params)
+
+    def update(self, cur, table: str, key: str, value) -> None:
+        skip = {key, "id", *self.unique[table]}  # the row keeps its own keys
+        values = {k: v for k, v in self.templates[table].items() if k not in skip}
+        from psycopg.types.json import Jsonb
+
+        sets = ", ".join(f'"{c}" = %s' for c in values)
+        params = [Jsonb(v) if isinstance(v, dict | list) else v for v in values.values()]
+        cur.execute(f'UPDATE bench_raw.{table} SET {sets} WHERE "{key}" = %s', [*params, value])
+
+    def seed(self, ops: int, wallets: int) -> None:
+        """Rows the operations update: applications, payments, wallets, sessions."""
+        import psycopg
+
+        with psycopg.connect(self.url) as conn, conn.cursor() as cur:
+            for i in range(ops):
+                self.insert(cur, "applications_application", i, id=i + 1)
+                self.insert(cur, "django_session", i, session_key=f"s{i}")
+            for i in range(wallets):
+                self.insert(cur, "ledger_walletbalance", i, account_id=i + 1)
+
+    def op(self, conn, i: int, wallet: int) -> None:
+        n = self.fresh()
+        with conn.transaction(), conn.cursor() as cur:  # submit
+            cur.execute(
+                "SELECT id FROM bench_raw.applications_application WHERE id = %s FOR UPDATE",
+                [i + 1],
+            )
+            cur.execute("SELECT nextval('bench_raw.numbers')")
+            self.insert(cur, "applications_statuschange", n)
+            self.insert(cur, "applications_statuschange", n)
+            self.update(cur, "applications_application", "id", i + 1)
+            for k in range(3):
+                self.insert(cur, "core_auditevent", n * 10 + k)
+                if k:
+                    self.insert(cur, "notifications_message", n * 10 + k)
+        with conn.cursor() as cur:
+            self.update(cur, "django_session", "session_key", f"s{i}")  # autocommit
+        with conn.transaction(), conn.cursor() as cur:  # the payment
+            cur.execute("SELECT nextval('bench_raw.numbers')")
+            cur.execute(*self.row("payments_payment", n, id=n))
+            self.insert(cur, "payments_paymentevent", n * 10)
+            self.insert(cur, "core_auditevent", n * 10 + 3)
+        with conn.transaction(), conn.cursor() as cur:  # paid from the wallet
+            cur.execute("SELECT id FROM bench_raw.payments_payment WHERE id = %s FOR UPDATE", [n])
+            self.insert(cur, "payments_paymentevent", n * 10 + 1)
+            cur.execute(
+                "SELECT balance FROM bench_raw.ledger_walletbalance WHERE account_id = %s "
+                "FOR UPDATE",
+                [wallet],
+            )
+            self.insert(cur, "ledger_journalentry", n)
+            for k in range(5):
+                self.insert(cur, "ledger_posting", n * 10 + k)
+            cur.execute(
+                "UPDATE bench_raw.ledger_walletbalance SET balance = balance - 56720, "
+                "version = version + 1 WHERE account_id = %s",
+                [wallet],
+            )
+            self.insert(cur, "core_auditevent", n * 10 + 4)
+            t = self.templates["ledger_dailyrollup"]
+            cur.execute(
+                "INSERT INTO bench_raw.ledger_dailyrollup (day, account_id, dimensions, shard, "
+                "debits, credits, count) SELECT %s, a, %s, %s, 0, 100, 1 "
+                "FROM unnest(%s::int[]) a ON CONFLICT (day, account_id, dimensions, shard) "
+                "DO UPDATE SET credits = bench_raw.ledger_dailyrollup.credits + 100, "
+                "count = bench_raw.ledger_dailyrollup.count + 1",
+                [t["day"], t["dimensions"], n % 8, [1, 2, 3, 4, wallet + 10]],
+            )
+            self.update(cur, "payments_payment", "id", n)
+            self.insert(cur, "applications_statuschange", n * 10 + 1)
+            self.insert(cur, "workflow_case", n, application_id=10**9 + n)
+            self.insert(cur, "workflow_action", n)
+            self.insert(cur, "core_auditevent", n * 10 + 5)
+            self.update(cur, "applications_application", "id", i + 1)
+            for k in range(6, 9):
+                self.insert(cur, "core_auditevent", n * 10 + k)
+            for k in range(3, 5):
+                self.insert(cur, "notifications_message", n * 10 + k)
+            self.update(cur, "payments_payment", "id", n)
+            self.insert(cur, "core_auditevent", n * 10 + 9)
+        with conn.cursor() as cur:
+            self.update(cur, "django_session", "session_key", f"s{i}")
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS bench_raw CASCADE")
+
+
+def raw_floor(url: str, *, clients: int, seconds: float, wallets: int = 64) -> Load:
+    """The rows of submit + pay written by raw SQL from ``clients`` threads, each
+    with its own connection (autocommit; explicit transactions as Django's)."""
+    import psycopg
+
+    raw = _Raw(url)
+    slots = 200_000
+    raw.seed(min(slots, 20_000), wallets)
+    latencies: list[float] = []
+    errors: list[str] = []
+    done = [0]
+    counter = itertools.count()
+    stop = time.perf_counter() + 1.0 + seconds
+    measure_from = time.perf_counter() + 1.0
+    cpu0 = time.process_time()
+
+    def client(c: int) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while (now := time.perf_counter()) < stop:
+                i = next(counter) % 20_000
+                try:
+                    raw.op(conn, i, 1 + (i % wallets))
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(repr(exc)[:200])
+                    continue
+                if now >= measure_from:
+                    latencies.append((time.perf_counter() - now) * 1000)
+                    done[0] += 1
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    raw.drop()
+    return Load(
+        name="raw SQL",
+        ops=done[0],
+        errors=len(errors),
+        seconds=seconds,
+        latencies_ms=latencies,
+        requests=done[0] * 5,
+        clients=clients,
+        cpu_seconds=time.process_time() - cpu0,
+        error_samples=errors[:5],
+    )
+
+
+# --------------------------------------------------------------------------- money
+
+
+def money_mark() -> int:
+    from ekseva.applications.models import Application
+
+    last = Application.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return last or 0
+
+
+def money_check(since: int, kiosks: list[str]) -> dict:
+    """Every application of the fleet's kiosks submitted during the run (drafts made
+    before it, so: submitted at or after the run began) is paid exactly once, and
+    the ledger's invariants hold (``ekseva ledger check``: every wallet's balance row
+    equals the sum of its postings, every entry balances)."""
+    from django.db.models import Count, Q
+
+    from ekseva.applications.models import Application, Status
+    from ekseva.ledger.verify import verify
+    from ekseva.payments.models import PAID_STATUSES, Payment
+
+    started = RUN_STARTED[0]
+    submitted = Application.objects.filter(kiosk_code__in=kiosks, submitted_at__gte=started)
+    unpaid = submitted.exclude(paid_at__isnull=False).count()
+    paid_twice = (
+        Payment.objects.filter(
+            purpose="application_fee",
+            target__in=submitted.values("number"),
+            status__in=PAID_STATUSES,
+        )
+        .values("target")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    not_received = submitted.filter(~Q(status=Status.RECEIVED)).count()
+    problems = verify()
+    return {
+        "ok": unpaid == 0 and paid_twice == 0 and not problems,
+        "submitted": submitted.count(),
+        "unpaid": unpaid,
+        "paid_twice": paid_twice,
+        "not_received": not_received,
+        "ledger_problems": [str(p) for p in problems[:5]],
+    }
+
+
+RUN_STARTED: list = [None]
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -127,15 +420,11 @@ def main() -> None:
     bench.prepare()
     bench.django()
     import fleet as fleetmod
-    import raw_submit_pay
-    import verify_money
 
-    if args.show_queries:
-        raw_submit_pay.show_queries()
-        return
     if args.raw_only:
-        load = raw_submit_pay.run(bench.url, clients=args.clients, seconds=args.seconds)
+        load = raw_floor(bench.url, clients=args.clients, seconds=args.seconds)
         print(f"raw SQL floor: {load.rate:.1f}/s p50 {load.pct(50):.1f} ms p99 {load.pct(99):.1f}")
+        print(load.errors, load.error_samples)
         return
 
     started = time.perf_counter()
@@ -147,11 +436,17 @@ def main() -> None:
     drafts = deque(d for group in zip(*lists, strict=False) for d in group)
     seeded = time.perf_counter() - started
     print(f"[submit_pay] {len(fleet)} kiosks, {len(drafts)} drafts ready in {seeded:.0f} s")
-    submitted_before = verify_money.paid_count(database)
+    since = money_mark()
 
+    from ekseva.core import clock
+
+    RUN_STARTED[0] = clock.now()
     with bench.server(workers=args.workers or None, threads=args.threads or None) as server:
         floor = server.load(
-            empty_view(fleet), name="empty view x2", clients=args.clients, seconds=args.floor_seconds
+            empty_view(fleet),
+            name="empty view x2",
+            clients=args.clients,
+            seconds=args.floor_seconds,
         )
         sp = server.load(
             make_ops(drafts), name="submit + pay", clients=args.clients, seconds=args.seconds
@@ -161,8 +456,8 @@ def main() -> None:
         print(f"[submit_pay] {len(drafts)} drafts left over (reused by the next run)")
     else:
         print("[submit_pay] WARNING: ran out of drafts before the time was up: raise --drafts")
-    rawload = raw_submit_pay.run(bench.url, clients=args.clients, seconds=args.floor_seconds)
-    check = verify_money.check(database, since_paid=submitted_before)
+    rawload = raw_floor(bench.url, clients=args.clients, seconds=args.floor_seconds)
+    check = money_check(since, [fk.kiosk.code for fk in fleet])
     rows: list[tuple[str, Load]] = [
         ("floor: empty view x2", floor),
         ("floor: raw SQL (psycopg)", rawload),

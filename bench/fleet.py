@@ -54,7 +54,12 @@ EXAM_ANSWERS = {
     "education": {
         "qualification": "graduate",
         "education_rows": [
-            {"exam": "B.A.", "board": "Barkatullah University", "year": "2019", "percentage": "64.50"}
+            {
+                "exam": "B.A.",
+                "board": "Barkatullah University",
+                "year": "2019",
+                "percentage": "64.50",
+            }
         ],
         "steno_post": "no",
         "exam_city": "BPL",
@@ -250,22 +255,53 @@ def _new_mobiles(count: int) -> list[str]:
 
 
 def _consent(operator: Any, mobile: str, kiosk: Any) -> Any:
-    """The citizen's consent as the console gets it: the OTP sent to their mobile
-    (no IP: the kiosk's network limit would stop a bench at its 20th walk-in), the
-    code they read out from the SMS. Registers a first-time number."""
-    from ekseva.accounts.models import CitizenProfile
-    from ekseva.kiosks import services
-    from ekseva.notifications.models import Message
+    """The citizen's consent, written as ``request_consent`` + ``grant_consent`` write
+    it (the citizen registered with a profile, the OTP challenge used, the consent
+    row, the audit events) but without the SMS round trip through the outbox: the
+    console's OTP path is not what bench 1 measures, and it halves the seeding."""
+    import datetime as dt
+    import secrets as _secrets
 
-    services.request_consent(operator, mobile, ip=None)
-    message = Message.objects.filter(recipient=mobile, template=services.CONSENT_TEMPLATE).latest(
-        "pk"
-    )
-    consent = services.grant_consent(operator, mobile, str(message.params["code"]))
-    # The console's "about" page for a first-time citizen: their name and district.
-    CitizenProfile.objects.filter(user_id=consent.citizen_id).update(
-        name_en="Bench Candidate", name_hi="बेंच अभ्यर्थी", district=kiosk.district
-    )
+    from django.conf import settings
+    from django.db import transaction
+
+    from ekseva.accounts.models import CitizenProfile, OtpChallenge, User
+    from ekseva.core import audit, clock
+    from ekseva.kiosks import services
+    from ekseva.kiosks.models import Consent
+
+    now = clock.now()
+    with transaction.atomic():
+        citizen = User.objects.create_citizen(mobile, preferred_language="en")
+        # The console's "about" page for a first-time citizen: their name and district.
+        CitizenProfile.objects.create(
+            user=citizen, name_en="Bench Candidate", name_hi="बेंच अभ्यर्थी", district=kiosk.district
+        )
+        audit.record("accounts.citizen.registered", actor=citizen, obj=citizen)
+        challenge = OtpChallenge.objects.create(
+            mobile=mobile,
+            purpose=services.consent_purpose(kiosk),
+            salt=_secrets.token_hex(16),
+            code_hash=_secrets.token_hex(32),
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=10),
+            attempts=1,
+            used_at=now,
+        )
+        consent = Consent.objects.create(
+            kiosk=kiosk,
+            citizen=citizen,
+            operator=operator,
+            challenge=challenge,
+            granted_at=now,
+            expires_at=now + dt.timedelta(minutes=settings.KIOSK_CONSENT_MINUTES),
+        )
+        audit.record(
+            "kiosks.consent.granted",
+            actor=operator,
+            obj=kiosk,
+            after={"citizen": citizen.pk, "until": consent.expires_at.isoformat()},
+        )
     return consent
 
 
@@ -327,9 +363,7 @@ def _margin():
 def _service(code: str | None) -> Any:
     from ekseva.catalog.models import Service
 
-    return Service.objects.select_related("current_version", "department").get(
-        code=code or SERVICE
-    )
+    return Service.objects.select_related("current_version", "department").get(code=code or SERVICE)
 
 
 def _seed_worker(args: tuple[int, int, str, list[str]]) -> list[int]:
@@ -361,8 +395,9 @@ def ready_drafts(
     gave consent there, filled completely (answers, photo, signature): POSTing the
     preview with ``declaration=yes`` submits it. Ready drafts left by an earlier run
     (``reuse``) are taken first."""
-    return ready_drafts_many([(fk, count)], service_code=service_code, processes=processes,
-                             reuse=reuse)[0]
+    return ready_drafts_many(
+        [(fk, count)], service_code=service_code, processes=processes, reuse=reuse
+    )[0]
 
 
 def ready_drafts_many(
@@ -382,10 +417,11 @@ def ready_drafts_many(
         missing = count - len(found)
         if missing > 0:
             mobiles = _new_mobiles(missing)
-            for chunk in _chunks(mobiles, 25):
+            for chunk in _chunks(mobiles, 20):
                 jobs.append((n, fk.kiosk.pk, fk.operator.pk, service.code, chunk))
     if jobs:
-        procs = processes or os.cpu_count() or 1
+        # Seeding waits on the database more than it computes: more processes than cores.
+        procs = processes or min(8, 4 * (os.cpu_count() or 1))
         if procs > 1 and len(jobs) > 1:
             import multiprocessing
 

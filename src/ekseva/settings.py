@@ -220,7 +220,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)  # idle expiry
-SESSION_SAVE_EVERY_REQUEST = True  # each request pushes the idle deadline on
+SESSION_ENGINE = "ekseva.core.sessions"  # database sessions, deadline pushed once a minute
+SESSION_SAVE_EVERY_REQUEST = False  # the engine marks a session due for its push itself
+SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 60)  # push the idle deadline
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)  # set it on HTTPS deployments
