@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Max, OuterRef, Subquery, Sum
+from django.db.models import F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from ekseva.core import audit, clock
@@ -158,32 +158,43 @@ def _replay(existing: JournalEntry, digest: str) -> JournalEntry:
     return existing
 
 
-def _lock_wallets(lines: list[Line]) -> list[tuple[WalletBalance, int]]:
-    """Lock the balance rows of accounts that may not go negative (in account id
-    order, so two entries never deadlock) and refuse if one would drop below zero."""
+def _wallet_changes(lines: list[Line]) -> dict[int, tuple[Account, int]]:
+    """The change of each account that may not go negative (a kiosk wallet), on its
+    normal side: {account id: (account, change)}."""
     change: dict[int, int] = defaultdict(int)
     accounts = {}
     for account, amount in lines:
         if not account.may_go_negative:
             change[account.pk] += account.sign * amount
             accounts[account.pk] = account
-    if not change:
-        return []
-    rows = list(
-        WalletBalance.objects.select_for_update().filter(account_id__in=change).order_by("pk")
-    )
-    if len(rows) != len(change):
-        raise _invalid("a wallet has no balance row", "वॉलेट का शेष रिकॉर्ड नहीं मिला")
-    for row in rows:
-        if row.balance + change[row.pk] < 0:
-            raise InsufficientFunds(accounts[row.pk], row.balance, -change[row.pk])
-    return [(row, change[row.pk]) for row in rows]
+    return {pk: (accounts[pk], change[pk]) for pk in change}
+
+
+def _move_wallets(changes: dict[int, tuple[Account, int]]) -> None:
+    """Apply each wallet's change with one conditional UPDATE (``balance + change
+    >= 0``), in account id order so two entries never deadlock; refuse with
+    ``InsufficientFunds`` if one would drop below zero.
+
+    The UPDATE takes the balance row's lock, held until the transaction commits:
+    callers do every other write of the transaction first, so that a busy wallet
+    is locked for the last few statements only (docs/ledger.md)."""
+    for pk in sorted(changes):
+        account, change = changes[pk]
+        moved = WalletBalance.objects.filter(account_id=pk, balance__gte=-change).update(
+            balance=F("balance") + change, version=F("version") + 1
+        )
+        if moved:
+            continue
+        available = WalletBalance.objects.filter(account_id=pk).values_list("balance", flat=True)
+        if not available:
+            raise _invalid("a wallet has no balance row", "वॉलेट का शेष रिकॉर्ड नहीं मिला")
+        raise InsufficientFunds(account, available[0], -change)
 
 
 def _upsert_rollups(entry: JournalEntry, lines: list[Line]) -> None:
     """Add the entry to its (day, account, dimensions, shard) rollup rows: one
-    INSERT .. ON CONFLICT DO UPDATE, the last statement of the transaction so the
-    rows are held for the shortest time; rows in account order (no deadlocks)."""
+    INSERT .. ON CONFLICT DO UPDATE, the entry's last statement so the rows are
+    held for the shortest time; rows in account order (no deadlocks)."""
     per_account: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for account, amount in lines:
         totals = per_account[account.pk]
@@ -215,10 +226,19 @@ def _write(
     memo: str,
     reference: str,
     dims: str,
+    action: str,
+    actor: Any,
+    before: dict | None = None,
     reverses: JournalEntry | None = None,
-) -> tuple[JournalEntry, list[Line] | None]:
-    """Write one entry (or find the one already written under the key). Returns
-    (entry, its checked lines if written now, else None). Caller holds the transaction."""
+) -> JournalEntry:
+    """Write one entry (or find the one already written under the key) and return
+    it. Caller holds the transaction.
+
+    Order: the entry row and its audit event first; then the wallets' balance rows
+    (their lock is the only one a busy kiosk's payments queue on) and, under that
+    lock, the postings (so a wallet's postings are numbered in the order its
+    balance moved: the running balance of a statement is the balance row's history)
+    and the rollups (rows shared with other kiosks, held for the shortest time)."""
     _checked_text("kind", kind, pattern=_KIND_RE)
     if not idempotency_key:
         raise _invalid("an idempotency key is required", "अनुरोध कुंजी आवश्यक है")
@@ -230,16 +250,8 @@ def _write(
 
     existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return _replay(existing, digest), None
-    try:
-        wallets = _lock_wallets(checked)
-    except InsufficientFunds:
-        # The lock may have been held by a request with this very key that has
-        # just committed and spent the money: the answer is its entry.
-        existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return _replay(existing, digest), None
+        return _replay(existing, digest)
+    changes = _wallet_changes(checked)
     now = clock.now()
     try:
         with transaction.atomic():
@@ -255,19 +267,30 @@ def _write(
                 reverses=reverses,
             )
     except IntegrityError:
-        # A concurrent request with the same key committed first.
+        # A concurrent request with the same key committed first (the unique key
+        # made this one wait for it).
         existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return _replay(existing, digest), None
+        return _replay(existing, digest)
+    audit.record(
+        action,
+        actor=actor,
+        obj=entry,
+        before=before,
+        after={
+            "kind": entry.kind,
+            "key": entry.idempotency_key,
+            "debits": sum(amount for _, amount in checked if amount > 0),
+            "postings": len(checked),
+        },
+    )
+    _move_wallets(changes)  # InsufficientFunds: the caller's transaction rolls back
     Posting.objects.bulk_create(
         Posting(entry=entry, account=account, amount=amount) for account, amount in checked
     )
-    for row, change in wallets:
-        row.balance += change
-        row.version += 1
-        row.save(update_fields=["balance", "version"])
-    return entry, checked
+    _upsert_rollups(entry, checked)
+    return entry
 
 
 def post(
@@ -288,41 +311,16 @@ def post(
     for bad lines and ``InsufficientFunds`` if a wallet would go below zero."""
     dims = dimensions_key(dimensions)
     with transaction.atomic():
-        entry, written = _write(
+        return _write(
             entry_kind,
             lines,
             idempotency_key=idempotency_key,
             memo=memo,
             reference=reference,
             dims=dims,
+            action="ledger.entry.posted",
+            actor=actor,
         )
-        if written is not None:
-            _finish(entry, written, "ledger.entry.posted", actor=actor)
-    return entry
-
-
-def _finish(
-    entry: JournalEntry,
-    lines: list[Line],
-    action: str,
-    *,
-    actor: Any,
-    before: dict | None = None,
-) -> None:
-    """One audit event per entry, then the rollups (last, see _upsert_rollups)."""
-    audit.record(
-        action,
-        actor=actor,
-        obj=entry,
-        before=before,
-        after={
-            "kind": entry.kind,
-            "key": entry.idempotency_key,
-            "debits": sum(amount for _, amount in lines if amount > 0),
-            "postings": len(lines),
-        },
-    )
-    _upsert_rollups(entry, lines)
 
 
 def reverse(entry: JournalEntry, reason: str, actor: Any = None) -> JournalEntry:
@@ -343,24 +341,18 @@ def reverse(entry: JournalEntry, reason: str, actor: Any = None) -> JournalEntry
         for posting in entry.postings.select_related("account").order_by("pk")
     ]
     with transaction.atomic():
-        reversal, written = _write(
+        return _write(
             "reversal",
             lines,
             idempotency_key=f"reversal:{entry.pk}",
             memo=f"reversal of #{entry.pk}: {reason}"[:200],
             reference=entry.reference,
             dims=entry.dimensions,
+            action="ledger.entry.reversed",
+            actor=actor,
+            before={"entry": entry.pk, "reason": reason},
             reverses=entry,
         )
-        if written is not None:
-            _finish(
-                reversal,
-                written,
-                "ledger.entry.reversed",
-                actor=actor,
-                before={"entry": entry.pk, "reason": reason},
-            )
-    return reversal
 
 
 def _safe_horizon() -> int | None:

@@ -379,6 +379,7 @@ def pay_from_wallet(payment: Payment, *, actor: Any = None) -> Payment:
             method="wallet",
         )
         try:
+            _short_of_money(payment, gateway)
             with transaction.atomic():
                 _succeed(payment, result, source="wallet")
         except ledger.InsufficientFunds as exc:
@@ -390,6 +391,19 @@ def pay_from_wallet(payment: Payment, *, actor: Any = None) -> Payment:
                 "payments.payment.failed", actor=actor, obj=payment, after={"reason": exc.en}
             )
     return payment
+
+
+def _short_of_money(payment: Payment, gateway: Any) -> None:
+    """Refuse at once (``InsufficientFunds``) when the wallet's committed balance is
+    already below the amount: debits in flight only lower it, so the payment would
+    fail anyway, after the purpose's work had been done and undone. The debit
+    itself decides (``ledger.post``, under the balance row's lock)."""
+    account = ledger_accounts.get_or_open(*gateway.funding_account(payment))
+    if account.may_go_negative:
+        return
+    available = ledger_selectors.wallet_balance(account)
+    if available < payment.amount:
+        raise ledger.InsufficientFunds(account, available, payment.amount)
 
 
 # --------------------------------------------------------------------------- results
@@ -479,15 +493,26 @@ def _succeed(payment: Payment, result: GatewayResult, *, source: str, actor: Any
     lines = [(funding, payment.amount)]
     for kind, owner, amount in _credits(payment):
         lines.append((ledger_accounts.get_or_open(kind, owner), -amount))
-    ledger.post(
-        "payment.success",
-        lines,
-        idempotency_key=success_key(payment),
-        memo=payment.description_en[:200],
-        reference=f"payment:{payment.reference}",
-        dimensions=payment.dimensions(),
-        actor=actor,
-    )
+
+    def post() -> None:
+        ledger.post(
+            "payment.success",
+            lines,
+            idempotency_key=success_key(payment),
+            memo=payment.description_en[:200],
+            reference=f"payment:{payment.reference}",
+            dimensions=payment.dimensions(),
+            actor=actor,
+        )
+
+    # A wallet payment debits the kiosk's wallet, whose balance row every payment
+    # of that kiosk queues on: its entry is posted last, after the purpose's effect
+    # and the payment's own rows, so the row is locked only for the ledger's last
+    # statements and the commit (a short wallet rolls everything back). Other
+    # payments post first: a purpose may read the money it was given (a top-up).
+    wallet_last = gateway.immediate
+    if not wallet_last:
+        post()
     the_purpose = purposes.get(payment.purpose)
     refusal: purposes.Refusal | None = None
     key = _effect_key(
@@ -516,6 +541,8 @@ def _succeed(payment: Payment, result: GatewayResult, *, source: str, actor: Any
         obj=payment,
         after={"outcome": payment.outcome, "late": late, "source": source},
     )
+    if wallet_last:
+        post()  # a refund below reads this entry
     if payment.outcome == Outcome.DUPLICATE:
         _refund_locked(
             payment,
