@@ -27,21 +27,46 @@ Text extraction: when HarfBuzz draws one cluster of text with several glyphs
 leaves the others out of the ToUnicode map, so some readers print their raw codes
 as stray control characters in the middle of a word. ``output()`` maps those
 glyphs to no text at all; tests/core/test_pdf.py extracts the words back.
+
+Speed (docs/performance.md, ``bench/bench_receipts.py``): the fonts are parsed
+once per process, not once per document. ``fpdf.add_font`` reads a whole font
+file with fontTools (about 20 ms a font, four fonts); here each font is read
+once into a template (``_FontTemplate``) and a document gets a light copy that
+shares what never changes while a document is drawn (the cmap, glyph ids, the
+fontTools font read for glyph names and advance widths, the HarfBuzz face) and
+has its own of what does (the subset map, widths, font descriptor, the
+HarfBuzz font, whose size is set before each shaping). The embedded subset is
+made by HarfBuzz's subsetter (``hb.subset``: about 0.3 ms a font) instead of
+fontTools' (50 ms a font, and it changes the font it subsets in place, so a
+shared font could not go through it): ``_Producer`` hands fpdf2 a ready
+``_Subset`` where fpdf2 expects a fontTools font to subset, and the fontTools
+subsetter fpdf2 calls leaves a ``_Subset`` as it is (``_Subsetter``). The
+same tables are dropped as fpdf2 drops, the same first glyphs (.notdef, null,
+CR, space) kept. Templates are made once under a lock and only read after;
+every document is drawn by one thread, so gunicorn's threads may draw
+documents at the same time.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import uharfbuzz as hb
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF, FontFace
+from fpdf import output as fpdf_output
 from fpdf.enums import TableBordersLayout, TableHeadingsDisplay, XPos, YPos
+from fpdf.fonts import HarfBuzzFont, SubsetMap, TTFFont
 from fpdf.output import OutputProducer
+from fontTools import subset as ft_subset
 
 from . import clock
 
@@ -100,8 +125,8 @@ class Document:
         self.language = "hi" if language == "hi" else "en"
         self.generated_at = clock.local_now()
         pdf = _Pages(self)
-        for (family, style), file_name in FONT_FILES.items():
-            pdf.add_font(family, style, str(FONT_DIR / file_name))
+        for index, template in enumerate(_font_templates(), start=1):
+            pdf.fonts[template.fontkey] = template.for_document(index)
         pdf.set_fallback_fonts([DEVANAGARI], exact_match=False)
         pdf.set_text_shaping(True)
         pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
@@ -249,7 +274,8 @@ class Document:
 
 class _Producer(OutputProducer):
     """Writes the file once every page (footers included) is drawn: first gives
-    the glyphs that stand for no text of their own an empty ToUnicode entry."""
+    the glyphs that stand for no text of their own an empty ToUnicode entry, and
+    each font copied from a template its subset, made by HarfBuzz."""
 
     def bufferize(self) -> bytearray:
         for font in self.fpdf.fonts.values():
@@ -259,4 +285,144 @@ class _Producer(OutputProducer):
             for glyph, _code in subset.items():
                 if glyph is not None and glyph.unicode == ():
                     glyph.unicode = (_NoText(),)
+            template = _template_of(font)
+            if template is not None:
+                font.ttfont = template.subset(font)
         return super().bufferize()
+
+
+# ---------------------------------------------------------------------- font cache
+
+# The tables fpdf2 drops from an embedded font (fpdf/output.py, _add_fonts), and
+# the first glyphs its fontTools options keep (recommended_glyphs: .notdef, null,
+# CR, space).
+_DROP_TABLES = (
+    *("FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix"),
+    *("CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR"),
+)
+_DROP_TAGS = [int.from_bytes(tag.encode("ascii"), "big") for tag in _DROP_TABLES]
+_RECOMMENDED_GLYPHS = (0, 1, 2, 3)
+
+
+class _FontTemplate:
+    """One font file, parsed once per process (by fpdf2 itself, on a scratch
+    FPDF) and never drawn with: documents get copies (``for_document``)."""
+
+    def __init__(self, family: str, style: str, path: Path) -> None:
+        scratch = FPDF()
+        scratch.add_font(family, style, str(path))
+        self.fontkey = f"{family.lower()}{style}"
+        self.font: TTFFont = scratch.fonts[self.fontkey]
+        ttfont = self.font.ttfont
+        # Read now what drawing reads later, so that documents only ever read it:
+        # the glyph order (names by id and ids by name) and the advance widths.
+        ttfont.getGlyphOrder()
+        ttfont.getGlyphID(".notdef")
+        ttfont["hmtx"]
+        data = path.read_bytes()
+        self.face = hb.Face(hb.Blob(data))
+        self.glyph_count = len(ttfont.getGlyphOrder())
+
+    def for_document(self, index: int) -> TTFFont:
+        """A TTFFont for one document: shared read-only parts, its own mutable ones."""
+        template = self.font
+        font = TTFFont.__new__(TTFFont)
+        for name in TTFFont.__slots__:
+            if hasattr(template, name):
+                setattr(font, name, getattr(template, name))
+        font.i = index
+        font.cw = template.cw.copy()  # a defaultdict: reading a missing char adds it
+        font.desc = copy.copy(template.desc)  # output() names it and gives it an id
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font._hbfont = HarfBuzzFont(self.face)  # output sets its size before shaping
+        font.subset = SubsetMap(font)
+        return font
+
+    def subset(self, font: TTFFont) -> _Subset:
+        """The embedded subset of the glyphs ``font`` (a document's copy) used."""
+        ttfont = self.font.ttfont
+        glyphs = {ttfont.getGlyphID(name) for name in font.subset.get_all_glyph_names()}
+        glyphs.update(g for g in _RECOMMENDED_GLYPHS if g < self.glyph_count)
+        template_cmap = self.font.cmap
+        unicodes = set()
+        for glyph, _code in font.subset.items():
+            if glyph is None:
+                continue
+            for code in glyph.unicode:
+                if isinstance(code, int) and template_cmap.get(code) == glyph.glyph_name:
+                    unicodes.add(code)
+        request = hb.SubsetInput()
+        request.glyph_set.update(glyphs)
+        request.unicode_set.update(unicodes)
+        request.drop_table_tag_set.update(_DROP_TAGS)
+        request.flags = hb.SubsetFlags.NO_LAYOUT_CLOSURE | hb.SubsetFlags.NOTDEF_OUTLINE
+        plan = hb.SubsetPlan(self.face, request)
+        new_ids = dict(plan.old_to_new_glyph_mapping.items())
+        data = plan.execute().blob.data
+        names = font.subset.get_all_glyph_names()
+        return _Subset(data, {name: new_ids[ttfont.getGlyphID(name)] for name in names})
+
+
+class _Subset:
+    """What fpdf2's output asks of a subset font (``getGlyphID``, ``save``,
+    ``close``), for a font HarfBuzz already subset."""
+
+    def __init__(self, data: bytes, ids: dict[str, int]) -> None:
+        self.data = data
+        self.ids = ids
+
+    def getGlyphID(self, name: str) -> int:  # noqa: N802 (fontTools' name)
+        return self.ids[name]
+
+    def save(self, file: Any) -> None:
+        file.write(self.data)
+
+    def __contains__(self, tag: str) -> bool:
+        return False  # no CFF table: the bundled fonts are TrueType
+
+    def close(self) -> None:
+        pass
+
+
+class _Subsetter(ft_subset.Subsetter):
+    """fontTools' subsetter, which leaves a ``_Subset`` as it is, and refuses to
+    subset a template's font in place (it would spoil every later document)."""
+
+    def subset(self, font: Any) -> None:
+        if isinstance(font, _Subset):
+            return None
+        if any(font is template.font.ttfont for template in _templates or ()):
+            raise RuntimeError("a shared font must not be subset in place: use Document.output()")
+        return super().subset(font)
+
+
+class _SubsetModule:
+    Options = ft_subset.Options
+    Subsetter = _Subsetter
+
+
+fpdf_output.ftsubset = _SubsetModule  # fpdf2's output looks its subsetter up here
+
+_templates: list[_FontTemplate] | None = None
+_templates_lock = threading.Lock()
+
+
+def _font_templates() -> list[_FontTemplate]:
+    """The four fonts, parsed on first use (once per process, under a lock)."""
+    global _templates
+    if _templates is None:
+        with _templates_lock:
+            if _templates is None:
+                _templates = [
+                    _FontTemplate(family, style, FONT_DIR / file_name)
+                    for (family, style), file_name in FONT_FILES.items()
+                ]
+    return _templates
+
+
+def _template_of(font: TTFFont) -> _FontTemplate | None:
+    for template in _templates or ():
+        if font.fontkey == template.fontkey and font.cmap is template.font.cmap:
+            return template
+    return None
