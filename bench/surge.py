@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BIN, RESULTS, ROOT, Bench, Request, machine, own_peak_mb
+from harness import BIN, PG, RESULTS, ROOT, Bench, Request, machine, own_peak_mb
 
 P99_TARGET_MS = 250.0
 SERVICES = ("rgpv-revaluation", "bu-revaluation")  # online, no documents, open windows
@@ -215,6 +215,21 @@ def _machine_busy() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
+def _pg_backends(database: str) -> list[int]:
+    """The PostgreSQL backends serving ``database`` (same host): their CPU is the
+    database's share of the work."""
+    import psycopg
+
+    try:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+            ).fetchall()
+    except psycopg.Error:
+        return []
+    return [row[0] for row in rows]
+
+
 def _read_stats(prefix: Path) -> tuple[dict, list[dict]]:
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -298,6 +313,7 @@ def run_locust(server, users: int, seconds: int, args, offsets: dict) -> dict:
     ]
     workers = server.workers()
     w0 = {pid: _cpu_ticks(pid) for pid in workers}
+    pg0 = {pid: _cpu_ticks(pid) for pid in _pg_backends(args.database)}
     busy0, total0 = _machine_busy()
     began = time.perf_counter()
     process = subprocess.Popen(
@@ -311,6 +327,8 @@ def run_locust(server, users: int, seconds: int, args, offsets: dict) -> dict:
         w_end = {pid: _cpu_ticks(pid) for pid in workers}
         time.sleep(0.5)
     wall = time.perf_counter() - began
+    pg1 = {pid: _cpu_ticks(pid) for pid in _pg_backends(args.database)}
+    pg_cpu = sum(ticks - pg0.get(pid, 0) for pid, ticks in pg1.items()) / CLK
     busy1, total1 = _machine_busy()
     stderr = process.stderr.read() if process.stderr else ""
     if process.returncode not in (0, 1):
@@ -350,6 +368,14 @@ def run_locust(server, users: int, seconds: int, args, offsets: dict) -> dict:
         "locust_cpu_share": round(locust_ticks / CLK / wall, 2),  # of one core
         "locust_peak_rss_mb": round(locust_hwm, 1),
         "server_cpu_share": round(worker_cpu / wall, 2),  # cores' worth, all workers
+        "postgres_cpu_share": round(pg_cpu / wall, 2),
+        # CPU per request answered (whatever else runs on the machine): the server's
+        # workers, PostgreSQL's backends of this database, and locust
+        "cpu_ms_per_request": {
+            "server": round(1000 * worker_cpu / max(1, total["requests"]), 1),
+            "postgres": round(1000 * pg_cpu / max(1, total["requests"]), 1),
+            "locust": round(1000 * locust_ticks / CLK / max(1, total["requests"]), 1),
+        },
         "machine_busy_share": round((busy1 - busy0) / max(1, total1 - total0), 2),
         "worker_peak_rss_mb": server.peak_rss_mb(),
         "used": used,
@@ -380,9 +406,10 @@ def main() -> None:
     parser.add_argument("--captchas", type=int, default=6000)
     parser.add_argument("--fresh", action="store_true", help="remake the bench database")
     args = parser.parse_args()
+    args.database = os.environ.get("BENCH_DATABASE", "ekseva_bench_surge")
     loads = [int(u) for u in args.users.split(",") if u.strip()]
 
-    database = os.environ.get("BENCH_DATABASE", "ekseva_bench_surge")
+    database = args.database
     server_env = {"CERTIFICATE_VERIFY_PER_MINUTE": "1000000000"}
     with Bench("surge", database=database, fresh=args.fresh) as bench:
         bench.django()
@@ -428,18 +455,21 @@ def report(runs: list[dict], floor, args) -> None:
     print(
         f"{'users':>5} {'req/s':>7} {'x floor':>7} {'p50':>5} {'p95':>5} {'p99':>6} {'p99pg':>6} "
         f"{'errors':>6} {'apply/s':>7} {'kiosk/s':>7} {'look/s':>6} {'locust':>6} "
-        f"{'server':>6} {'busy':>5} {'worker MB':>9} {'locust MB':>9}"
+        f"{'server':>6} {'pg':>5} {'busy':>5} {'cpu ms/req':>14} {'worker MB':>9} {'locust MB':>9}"
     )
     for r in runs:
         rss = max((v for k, v in r["worker_peak_rss_mb"].items() if k != "master"), default=0)
         j = r["journeys_per_second"]
+        c = r["cpu_ms_per_request"]
         print(
             f"{r['users']:5d} {r['per_second']:7.1f} {r['per_second'] / floor.rate:7.3f} "
             f"{r['p50_ms']:5.0f} {r['p95_ms']:5.0f} {r['p99_ms']:6.0f} {r['pages_p99_ms']:6.0f} "
             f"{r['errors']:6d} "
             f"{j['applying']:7.2f} {j['kiosk']:7.2f} {j['lookups']:6.2f} "
             f"{r['locust_cpu_share']:6.2f} {r['server_cpu_share']:6.2f} "
-            f"{r['machine_busy_share']:5.2f} {rss:9.0f} {r['locust_peak_rss_mb']:9.0f}"
+            f"{r['postgres_cpu_share']:5.2f} {r['machine_busy_share']:5.2f} "
+            f"{c['server']:4.0f}+{c['postgres']:3.0f}+{c['locust']:3.0f}={sum(c.values()):3.0f} "
+            f"{rss:9.0f} {r['locust_peak_rss_mb']:9.0f}"
         )
         for sample in r["failure_samples"][:3]:
             print(f"      error: {sample}")
@@ -448,7 +478,8 @@ def report(runs: list[dict], floor, args) -> None:
         "apply/s = citizens' applications paid, "
         "kiosk/s = walk-ins' applications paid from the wallet with the receipt printed, "
         "look/s = status lookups + certificate checks; locust = its CPU in cores, "
-        "server = all workers' CPU in cores, busy = the machine's busy share)"
+        "server = all workers' CPU in cores, pg = PostgreSQL's backends of this database, "
+        "busy = the machine's busy share; cpu ms/req = server + pg + locust CPU per request)"
     )
     if best:
         print(
