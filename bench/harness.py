@@ -393,7 +393,7 @@ class Bench:
     def __init__(self, name: str, *, database: str = "", fresh: bool = False):
         self.name = name
         self.database = database or os.environ.get("BENCH_DATABASE", "ekseva_bench")
-        self.url = f"{PG}/{database}"
+        self.url = f"{PG}/{self.database}"
         self.fresh = fresh
         self.env = {
             **os.environ,
