@@ -275,3 +275,55 @@ def test_the_command_verifies_a_file(
 
     with pytest.raises(CommandError):
         call_command("certificates", "verify", str(tmp_path / "missing.pdf"))
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def test_the_decrypted_key_and_signer_are_kept_per_key(department):
+    keys.forget()
+    key = keys.current_key("REV")
+    assert keys.private_key(key) is keys.private_key(key)
+    assert keys.pades_signer(key) is keys.pades_signer(key)
+    # The same key read again from the database: the same cached objects.
+    again = type(key).objects.get(pk=key.pk)
+    assert keys.pades_signer(again) is keys.pades_signer(key)
+
+
+def test_a_cached_key_is_checked_again_when_the_secret_or_the_row_changes(department, settings):
+    key = keys.current_key("REV")
+    assert keys.private_key(key)  # cached now
+    settings.CERTIFICATE_KEY_SECRET = "another secret entirely"
+    with pytest.raises(CertificateError):
+        keys.private_key(key)  # not the cached one: the secret is part of the entry
+    with pytest.raises(CertificateError):
+        keys.pades_signer(key)
+
+
+def test_a_damaged_key_is_refused_even_after_the_good_one_was_cached(department):
+    key = keys.current_key("REV")
+    assert keys.private_key(key)
+    key.private_key_encrypted = keys._new_key("REV").private_key_encrypted
+    with pytest.raises(CertificateError):
+        keys.private_key(key)
+
+
+def test_rotation_forgets_the_retired_keys_signer(department, operator):
+    old = keys.current_key("REV")
+    old_signer = keys.pades_signer(old)
+    assert any(entry[1] == old.key_id for entry in keys._cache)
+    new = keys.rotate_key("REV", actor=operator)
+    assert not any(entry[1] == old.key_id for entry in keys._cache)
+    current = keys.current_key("REV")
+    assert current.key_id == new.key_id != old.key_id
+    signer = keys.pades_signer(current)
+    assert signer is not old_signer
+    assert signer.signing_cert.dump() == keys.asn1_certificate(new).dump()
+
+
+def test_the_cache_is_bounded(department, monkeypatch):
+    monkeypatch.setattr(keys, "CACHE_SIZE", 3)
+    keys.forget()
+    for _ in range(5):
+        keys.private_key(keys._new_key("REV"))
+    assert len(keys._cache) == 3

@@ -22,6 +22,15 @@ are stored in the clear).
 
 Rotation retires the current key (``retired_at``) and creates a new one; a
 certificate keeps the key it was signed with, so it still verifies.
+
+Speed: decrypting a key (HKDF + Fernet) and building its pyHanko signer cost
+more than a signature, so both are kept per process in a small LRU cache
+(``_cache``, ``CACHE_SIZE`` entries), keyed by what they were made from: the key
+id, its public half, its ciphertext and a digest of the secret. A changed
+secret, a damaged row or a new key is a new entry, checked as before;
+``rotate_key`` forgets the retired key's entries in its own process (other
+processes never sign with it again: ``current_key`` gives them the new one,
+and its entries age out).
 """
 
 from __future__ import annotations
@@ -30,6 +39,9 @@ import base64
 import datetime as dt
 import hashlib
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from asn1crypto import keys as asn1_keys
@@ -76,8 +88,12 @@ def unb64url(text: str) -> bytes:
 # ----------------------------------------------------------------------------- at rest
 
 
+def _secret() -> str:
+    return settings.CERTIFICATE_KEY_SECRET or settings.SECRET_KEY
+
+
 def _fernet() -> Fernet:
-    secret = settings.CERTIFICATE_KEY_SECRET or settings.SECRET_KEY
+    secret = _secret()
     if not secret:
         raise CertificateError(
             "No secret is configured to protect the signing keys.",
@@ -96,8 +112,43 @@ def encrypt_private(private: ed25519.Ed25519PrivateKey) -> str:
     return _PREFIX + _fernet().encrypt(raw).decode("ascii")
 
 
+# ----------------------------------------------------------------------------- cache
+
+CACHE_SIZE = 32  # keys a process keeps open: a few per department at most
+_cache: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cached(kind: str, key: SigningKey, make: Callable[[], Any]) -> Any:
+    """``make()``, remembered for ``key`` as it is now (see the module's docstring)."""
+    secret = hashlib.sha256((_secret() or "").encode("utf-8")).hexdigest()
+    entry = (kind, key.key_id, key.public_key, key.private_key_encrypted, secret)
+    with _cache_lock:
+        if entry in _cache:
+            _cache.move_to_end(entry)
+            return _cache[entry]
+    value = make()  # outside the lock: two threads may both make it, one is kept
+    with _cache_lock:
+        _cache[entry] = value
+        _cache.move_to_end(entry)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def forget(key_id: str = "") -> None:
+    """Drop the cached secrets of ``key_id`` (of every key when empty)."""
+    with _cache_lock:
+        for entry in [e for e in _cache if not key_id or e[1] == key_id]:
+            del _cache[entry]
+
+
 def private_key(key: SigningKey) -> ed25519.Ed25519PrivateKey:
     """The decrypted private key of ``key`` (refused if the secret has changed)."""
+    return _cached("private", key, lambda: _decrypt(key))
+
+
+def _decrypt(key: SigningKey) -> ed25519.Ed25519PrivateKey:
     token = key.private_key_encrypted
     if not token.startswith(_PREFIX):
         raise CertificateError("Unknown key format.", "अज्ञात कुंजी प्रारूप।")
@@ -132,7 +183,12 @@ def asn1_certificate(key: SigningKey) -> asn1_x509.Certificate:
 
 
 def pades_signer(key: SigningKey) -> Any:
-    """A pyHanko ``SimpleSigner`` for ``key`` (its certificate is its own registry)."""
+    """A pyHanko ``SimpleSigner`` for ``key`` (its certificate is its own registry),
+    made once per process and key (``_cached``)."""
+    return _cached("pades", key, lambda: _pades_signer(key))
+
+
+def _pades_signer(key: SigningKey) -> Any:
     from pyhanko.sign.signers import SimpleSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -300,6 +356,8 @@ def rotate_key(department_code: str, *, actor: Any, system: bool = False) -> Sig
                 before={"key_id": old.key_id if old else ""},
                 after={"department": code, "key_id": new.key_id},
             )
+        if old is not None:
+            forget(old.key_id)  # harmless if the outer transaction rolls back: made again
     except IntegrityError:
         # Someone else rotated the same key at the same moment: theirs stands.
         raise CertificateError(
