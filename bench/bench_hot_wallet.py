@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Bench, Load
+from harness import Bench, Load, Request
 
 DEBIT = 12360  # paise: ₹100 fee + ₹20 charge + ₹3.60 GST, as bench_payments
 LINES = [
@@ -56,6 +56,31 @@ FUND = 10**13  # far more than any run spends
 # --------------------------------------------------------------------------- (b) the lock
 
 
+HOLDS: list[float] = []  # ms from taking a wallet's row lock to the commit, this process
+
+
+def _watch_wallet_lock(execute, sql, params, many, context):
+    """Django's execute wrapper: note when a statement takes a wallet's row lock
+    (SELECT .. FOR UPDATE or UPDATE of ledger_walletbalance) and, at the commit,
+    how long the transaction held it."""
+    from django.db import connection, transaction
+
+    result = execute(sql, params, many, context)  # the lock is held once this returns
+    if "ledger_walletbalance" in sql and (
+        sql.lstrip().upper().startswith("UPDATE") or "FOR UPDATE" in sql.upper()
+    ):
+        conn = context["connection"]
+        if getattr(conn, "_hw_lock_at", None) is None and connection.in_atomic_block:
+            conn._hw_lock_at = time.perf_counter()
+
+            def done(conn=conn) -> None:
+                HOLDS.append((time.perf_counter() - conn._hw_lock_at) * 1000)
+                conn._hw_lock_at = None
+
+            transaction.on_commit(done)
+    return result
+
+
 def _child(work, items, barrier, seconds, out) -> None:
     """One process: wait for the others, then ``work(item)`` until the time is up."""
     from django.db import connection
@@ -68,28 +93,33 @@ def _child(work, items, barrier, seconds, out) -> None:
         connection.ensure_connection()
         barrier.wait()
         stop = time.perf_counter() + seconds
-        for item in items:
-            if time.perf_counter() >= stop:
-                break
-            began = time.perf_counter()
-            try:
-                ok = work(item)
-            except Exception as exc:
-                ok = False
-                if len(samples) < 3:
-                    samples.append(f"{type(exc).__name__}: {exc}"[:200])
-            if ok:
-                lat.append((time.perf_counter() - began) * 1000)
-                done += 1
+        with connection.execute_wrapper(_watch_wallet_lock):
+            for item in items:
+                if time.perf_counter() >= stop:
+                    break
+                began = time.perf_counter()
+                try:
+                    ok = work(item)
+                except Exception as exc:
+                    ok = False
+                    connection._hw_lock_at = None
+                    if len(samples) < 3:
+                        samples.append(f"{type(exc).__name__}: {exc}"[:200])
+                if ok:
+                    lat.append((time.perf_counter() - began) * 1000)
+                    done += 1
+                else:
+                    errors += 1
             else:
-                errors += 1
-        else:
-            samples.append("ran out of prepared items before the time was up")
+                samples.append("ran out of prepared items before the time was up")
     except Exception:
         samples.append(traceback.format_exc()[-300:])
     finally:
         connection.close()
-    out.put((done, errors, lat, samples))
+    out.put((done, errors, lat, samples, HOLDS))
+
+
+HOLD_STATS: dict[str, dict] = {}
 
 
 def _race(name: str, work, per_proc: list[list], seconds: float) -> Load:
@@ -111,6 +141,15 @@ def _race(name: str, work, per_proc: list[list], seconds: float) -> Load:
         p.join()
     cpu1 = os.times()
     lat = [x for r in results for x in r[2]]
+    holds = sorted(x for r in results for x in r[4])
+    if holds:
+        mean = sum(holds) / len(holds)
+        HOLD_STATS[name] = {
+            "lock_held_mean_ms": round(mean, 2),
+            "lock_held_p50_ms": round(holds[len(holds) // 2], 2),
+            "lock_held_p95_ms": round(holds[int(len(holds) * 0.95)], 2),
+            "lock_allows_per_s": round(1000 / mean, 1),
+        }
     return Load(
         name=name,
         ops=sum(r[0] + r[1] for r in results),
@@ -210,6 +249,7 @@ def lock_part(bench: Bench, procs: int, seconds: float) -> dict:
                 "SELECT balance FROM ledger_walletbalance WHERE account_id = %s FOR UPDATE",
                 [wallet_id],
             ).fetchone()[0]
+            raw_conn["at"] = time.perf_counter()
             if balance < DEBIT:
                 return False
             entry = conn.execute(
@@ -229,6 +269,7 @@ def lock_part(bench: Bench, procs: int, seconds: float) -> dict:
                 "WHERE account_id = %s",
                 [DEBIT, wallet_id],
             )
+        HOLDS.append((time.perf_counter() - raw_conn["at"]) * 1000)
         return True
 
     del dsn
@@ -318,10 +359,23 @@ def lock_part(bench: Bench, procs: int, seconds: float) -> dict:
     rows.append((f"pay_from_wallet: {procs} wallets", load))
 
     result = bench.report(
-        rows, floor=floor, extra={"checks": checks, "procs": procs, "debit_paise": DEBIT}
+        rows,
+        floor=floor,
+        extra={"checks": checks, "procs": procs, "debit_paise": DEBIT, "lock": HOLD_STATS},
     )
     _print_checks(checks)
+    _print_holds()
     return result
+
+
+def _print_holds() -> None:
+    print("  the wallet's row lock, from taking it to the commit:")
+    for label, stats in HOLD_STATS.items():
+        print(
+            f"    {label[:40]:40} held mean {stats['lock_held_mean_ms']:6.2f} ms, "
+            f"p50 {stats['lock_held_p50_ms']:6.2f}, p95 {stats['lock_held_p95_ms']:6.2f}"
+            f"  -> the lock alone allows {stats['lock_allows_per_s']:7.1f} debits/s"
+        )
 
 
 def _print_checks(checks: dict) -> None:
@@ -340,6 +394,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32, help="(a) connections at once")
     parser.add_argument("--seconds", type=float, default=8.0, help="per row")
     parser.add_argument("--kiosks", type=int, default=16, help="(a) kiosks of the spread row")
+    parser.add_argument(
+        "--apps", type=int, default=200, help="(a) applications paid per row (seeded, reused)"
+    )
     args = parser.parse_args()
 
     if args.part in ("lock", "both"):
@@ -352,11 +409,131 @@ def main() -> None:
         bench = Bench("hot_wallet_http", database=DATABASE)
         bench.prepare()
         bench.django()
-        http_part(bench, args.clients, args.seconds, args.kiosks)
+        http_part(bench, args.clients, args.seconds, args.kiosks, args.apps)
 
 
-def http_part(bench: Bench, clients: int, seconds: float, kiosks: int) -> dict:
-    raise SystemExit("http part: not yet")
+def _pending(fk, count: int) -> list[str]:
+    """``count`` applications at ``fk``'s kiosk waiting for their fee: those an earlier
+    run left first, then new ones (bench/fleet.py)."""
+    from fleet import ready_submitted
+
+    from ekseva.applications.models import Application, Status
+
+    numbers = list(
+        Application.objects.filter(kiosk_code=fk.kiosk.code, status=Status.FEE_PENDING)
+        .order_by("pk")
+        .values_list("number", flat=True)[:count]
+    )
+    if len(numbers) < count:
+        numbers += ready_submitted(fk, count - len(numbers))
+    return numbers
+
+
+def _http_check(fleet_kiosks, before: dict[str, int], numbers: list[str]) -> dict:
+    """No lost update at each kiosk: balance row == before − the fees paid == ledger."""
+    from django.db.models import Sum
+
+    from ekseva.kiosks import services
+    from ekseva.ledger import selectors
+    from ekseva.payments.models import Payment
+
+    ok = True
+    paid_total = 0
+    for fk in fleet_kiosks:
+        paid = (
+            Payment.objects.filter(
+                kiosk_code=fk.kiosk.code, target__in=numbers, status="succeeded"
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        paid_total += paid
+        account = services.wallet_account(fk.kiosk)
+        row = selectors.wallet_balance(account)
+        ok &= row == before[fk.kiosk.code] - paid == selectors.balance(account)
+    paid_count = Payment.objects.filter(target__in=numbers, status="succeeded").count()
+    # a pay that redirected without paying (the wallet refused it) is an error too
+    failed = Payment.objects.filter(target__in=numbers, status="failed").count()
+    return {
+        "kiosks": len(fleet_kiosks),
+        "paid": paid_count,
+        "failed_payments": failed,
+        "no_lost_update": ok,
+    }
+
+
+def http_part(bench: Bench, clients: int, seconds: float, kiosks: int, apps: int) -> dict:
+    """(a) The console's pay button over HTTP: ONE kiosk, then ``kiosks`` kiosks."""
+    import time as _time
+
+    from fleet import make_fleet
+    from harness import post
+
+    from ekseva.kiosks import services
+
+    started = _time.perf_counter()
+    fleet = make_fleet(1 + kiosks, fund_paise=10**10, prefix="hw")
+    hot, spread = fleet[0], fleet[1:]
+    hot_numbers = _pending(hot, apps)
+    per = -(-apps // kiosks)
+    # interleaved: the clients at any moment pay for many kiosks
+    columns = [_pending(fk, per) for fk in spread]
+    spread_numbers = [
+        (fk, numbers[i])
+        for i in range(per)
+        for fk, numbers in zip(spread, columns, strict=True)
+        if i < len(numbers)
+    ]
+    print(f"[hot_wallet_http] seeded in {_time.perf_counter() - started:.0f} s", flush=True)
+
+    def pay(fk, number: str):
+        return post(
+            f"/en/kiosks/console/app/{number}/pay/",
+            {"token": secrets.token_urlsafe(24)},
+            cookies=fk.browser.cookies,
+            csrf=fk.browser.csrf,
+            expect=(302,),
+        )
+
+    def balances(fks) -> dict[str, int]:
+        return {fk.kiosk.code: services.wallet_balance(fk.kiosk) for fk in fks}
+
+    checks = {}
+    with bench.server() as server:
+        floor = server.load(
+            lambda i: Request("GET", "/livez"), name="floor", clients=clients, seconds=seconds
+        )
+        before = balances([hot])
+        one = server.load(
+            lambda i: pay(hot, hot_numbers[i]) if i < len(hot_numbers) else None,
+            name="one kiosk",
+            clients=clients,
+            seconds=seconds * 4,
+        )
+        checks["one kiosk"] = _http_check([hot], before, hot_numbers)
+        before = balances(spread)
+        many = server.load(
+            lambda i: pay(*spread_numbers[i]) if i < len(spread_numbers) else None,
+            name="many kiosks",
+            clients=clients,
+            seconds=seconds * 4,
+        )
+        checks["many kiosks"] = _http_check(spread, before, [n for _, n in spread_numbers])
+    result = bench.report(
+        [
+            ("floor: empty view /livez", floor),
+            ("pay: ONE kiosk's wallet", one),
+            (f"pay: {kiosks} kiosks", many),
+        ],
+        floor=floor,
+        extra={
+            "checks": checks,
+            "contention_ratio": round(one.rate / many.rate, 3) if many.rate else None,
+        },
+    )
+    _print_checks(checks)
+    if many.rate:
+        print(f"  one kiosk / {kiosks} kiosks: {one.rate / many.rate:.2f}")
+    return result
 
 
 if __name__ == "__main__":
