@@ -157,3 +157,133 @@ def test_table_refuses_mismatched_columns(frozen_clock):
         doc.table(["a", "b"], [["1", "2", "3"]])
     with pytest.raises(ValueError):
         doc.table(["a"], [["1"]], align=("MIDDLE",))
+
+
+# --------------------------------------------------------------------------- the font cache
+
+
+def _legacy(title: str, body: str) -> bytes:
+    """The same one-page text through fpdf2 alone, fonts read from the files and
+    subset by fontTools (as core.pdf did before the font cache)."""
+    from fpdf import FPDF
+
+    from ekseva.core import pdf as core_pdf
+
+    pdf = FPDF()
+    for (family, style), name in core_pdf.FONT_FILES.items():
+        pdf.add_font(family, style, str(core_pdf.FONT_DIR / name))
+    pdf.set_fallback_fonts([core_pdf.DEVANAGARI], exact_match=False)
+    pdf.set_text_shaping(True)
+    pdf.add_page()
+    pdf.set_font(core_pdf.LATIN, "B", 12)
+    pdf.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(core_pdf.LATIN, "", 10)
+    pdf.multi_cell(0, 6, body, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _glyph_programs(data: bytes) -> dict[str, dict[str, tuple]]:
+    """Each embedded font's glyph outlines, by the text each code stands for."""
+    from fontTools.ttLib import TTFont
+
+    fonts = {}
+    for name, font in fonts_of(read(data)).items():
+        descendant = font["/DescendantFonts"][0].get_object()
+        program = TTFont(
+            io.BytesIO(descendant["/FontDescriptor"]["/FontFile2"].get_object().get_data())
+        )
+        cid_to_gid = descendant["/CIDToGIDMap"].get_object().get_data()
+        cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+        block = cmap.split("beginbfchar", 1)[1].split("endbfchar", 1)[0]
+        glyf, order = program["glyf"], program.getGlyphOrder()
+        outlines = {}
+        for code, target in re.findall(r"<([0-9A-F]+)> <([0-9A-F]*)>", block):
+            cid = int(code, 16)
+            gid = int.from_bytes(cid_to_gid[cid * 2 : cid * 2 + 2], "big")
+            glyph = glyf[order[gid]]
+            coordinates, ends, _flags = glyph.getCoordinates(glyf)
+            text = bytes.fromhex(target).decode("utf-16-be")
+            outlines.setdefault(text, set()).add((tuple(coordinates), tuple(ends)))
+        fonts[name] = {text: tuple(sorted(v)) for text, v in outlines.items()}
+    return fonts
+
+
+def test_cached_fonts_draw_the_same_glyphs_as_fonts_read_per_document(frozen_clock):
+    """The font cache and HarfBuzz's subsetter change how the file is made, not
+    what it shows: the same text, and for every character cluster the same glyph
+    outlines as fpdf2 reading the fonts and fontTools subsetting them."""
+    doc = Document()
+    doc.pdf.set_font("NotoSans", "B", 12)
+    doc.pdf.multi_cell(0, 6, HINDI, new_x="LMARGIN", new_y="NEXT")
+    doc.pdf.set_font("NotoSans", "", 10)
+    doc.pdf.multi_cell(0, 6, MIXED, new_x="LMARGIN", new_y="NEXT")
+    ours, theirs = doc.output(), _legacy(HINDI, MIXED)
+    assert squeezed(HINDI) in squeezed(text_of(read(ours)))
+    assert squeezed(MIXED) in squeezed(text_of(read(ours)))
+    mine, legacy = _glyph_programs(ours), _glyph_programs(theirs)
+    assert "क्ष" in legacy["NotoSansDevanagari"] and "₹" in legacy["NotoSans"]
+    for name, outlines in legacy.items():
+        for text, glyphs in outlines.items():
+            if text.strip():
+                assert mine[name].get(text) == glyphs, (name, text)
+
+
+def test_fonts_are_subset_not_embedded_whole(document):
+    from fontTools.ttLib import TTFont
+
+    from ekseva.core import pdf as core_pdf
+
+    data = document.output()
+    for name, font in fonts_of(read(data)).items():
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        program = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+        whole = TTFont(core_pdf.FONT_DIR / core_pdf.FONT_FILES[("NotoSans", "")])
+        assert len(program.getGlyphOrder()) < 200 < len(whole.getGlyphOrder()), name
+        assert "GSUB" not in program and "GPOS" not in program  # dropped, as fpdf2 drops them
+
+
+def test_documents_drawn_on_many_threads_at_once_are_each_right(frozen_clock):
+    """gunicorn's threads draw documents at the same time from the same cached
+    fonts: each document comes out as it does alone."""
+    import threading
+
+    texts = [f"{HINDI} {n} — {MIXED} आवेदन {n:04d}" for n in range(8)]
+
+    def make(text: str) -> bytes:
+        doc = Document(f"दस्तावेज़ {text[-4:]}")
+        doc.paragraph(text)
+        doc.table(["सेवा", "राशि"], [[text[:30], "₹10.00"]] * 3)
+        return doc.output()
+
+    alone = {text: make(text) for text in texts}
+    results: dict[str, list[bytes]] = {text: [] for text in texts}
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(texts))
+
+    def work(text: str) -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                results[text].append(make(text))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for text in texts:
+        assert results[text] == [alone[text]] * 3
+        assert squeezed(text) in squeezed(text_of(read(alone[text])))
+
+
+def test_a_shared_font_is_never_subset_in_place(frozen_clock):
+    from ekseva.core import pdf as core_pdf
+
+    doc = Document()
+    doc.paragraph(MIXED)
+    template = core_pdf._font_templates()[0]
+    with pytest.raises(RuntimeError):
+        core_pdf._Subsetter(core_pdf.ft_subset.Options()).subset(template.font.ttfont)
