@@ -179,7 +179,8 @@ class Person(HttpUser):
     def page(self, path: str, name: str, *, marker: bytes = b"", status: int = 200):
         with self.client.get(path, name=name, catch_response=True, allow_redirects=False) as r:
             if r.status_code != status or (marker and marker not in r.content):
-                r.failure(f"{r.status_code}, {len(r.content)} bytes")
+                why = r.error if r.status_code == 0 else f"{len(r.content)} bytes"
+                r.failure(f"{r.status_code}, {why!r}")
                 return None
             r.success()
             return r
@@ -191,7 +192,8 @@ class Person(HttpUser):
             path, data=data, name=name, catch_response=True, allow_redirects=False
         ) as r:
             if redirect and r.status_code not in (301, 302, 303):
-                r.failure(f"expected a redirect, got {r.status_code}: {r.text[:160]!r}")
+                why = r.error if r.status_code == 0 else r.text[:160]  # 0: no answer
+                r.failure(f"expected a redirect, got {r.status_code}: {why!r}")
                 return None
             r.success()
             return r
