@@ -66,7 +66,14 @@ def _label(user: Any) -> str:
 
 def _locked(app: Application | int) -> Application:
     pk = app.pk if isinstance(app, Application) else app
-    return Application.objects.select_for_update().select_related("version", "service").get(pk=pk)
+    # of=("self",): lock the application's row only. Without it PostgreSQL also locks
+    # the joined version and service rows, and every submit and payment of a service
+    # queued behind one another on its catalogue row (bench_submit_pay found it).
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("version", "service")
+        .get(pk=pk)
+    )
 
 
 def move(

@@ -221,7 +221,7 @@ def _lock_application(app_id: int) -> Any:
     from ekseva.applications.models import Application
 
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))  # not the joined rows
         .select_related("version", "service", "applicant")
         .get(pk=app_id)
     )
