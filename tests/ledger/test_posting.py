@@ -299,3 +299,45 @@ def test_postgresql_refuses_an_unbalanced_raw_insert_at_commit(chart):
     with transaction.atomic():
         raw_entry([(chart["gateway"], 500), (chart["dept"], -500)], key="raw-ok")
     assert JournalEntry.objects.count() == 1
+
+
+def test_a_wallet_is_locked_by_the_entrys_last_writes(chart, django_assert_max_num_queries):
+    """The balance row's lock is taken late: after the entry and its audit event,
+    followed only by the postings and the rollups (so a busy wallet is held for
+    them and the commit, and its postings are numbered in the order it moved)."""
+    top_up(chart, 5000)
+    with django_assert_max_num_queries(11) as ctx:
+        services.post(
+            "wallet.debit", [(chart["wallet"], 100), (chart["revenue"], -100)], idempotency_key="d1"
+        )
+    statements = [query["sql"].upper() for query in ctx.captured_queries]
+    lock = next(i for i, sql in enumerate(statements) if "LEDGER_WALLETBALANCE" in sql)
+    assert statements[lock].startswith("UPDATE")
+    assert "SELECT" not in statements[lock].split("WHERE")[0]  # no SELECT .. FOR UPDATE
+    before = " ".join(statements[:lock])
+    assert 'INSERT INTO "LEDGER_JOURNALENTRY"' in before
+    assert 'INSERT INTO "CORE_AUDITEVENT"' in before
+    after = [sql.split()[0] for sql in statements[lock + 1 :]]
+    assert 'INSERT INTO "LEDGER_POSTING"' in statements[lock + 1]
+    assert "LEDGER_DAILYROLLUP" in statements[lock + 2]
+    assert all(word in ("INSERT", "RELEASE", "SAVEPOINT") for word in after)
+
+
+def test_a_refused_debit_leaves_nothing_and_its_key_free(chart):
+    """The entry and its audit event are written before the wallet refuses: the
+    refusal rolls them back, and the same key may be used again."""
+    top_up(chart, 50)
+    events = AuditEvent.objects.count()
+    with pytest.raises(InsufficientFunds):
+        services.post(
+            "wallet.debit", [(chart["wallet"], 100), (chart["revenue"], -100)], idempotency_key="k"
+        )
+    assert not JournalEntry.objects.filter(idempotency_key="k").exists()
+    assert AuditEvent.objects.count() == events
+    top_up(chart, 50, key="topup-2")
+    entry = services.post(
+        "wallet.debit", [(chart["wallet"], 100), (chart["revenue"], -100)], idempotency_key="k"
+    )
+    assert entry.idempotency_key == "k" and selectors.wallet_balance(chart["wallet"]) == 0
+    row = WalletBalance.objects.get(account=chart["wallet"])
+    assert row.version == 3  # two top-ups and the debit; the refusal moved nothing
