@@ -359,3 +359,64 @@ def test_refund_of_a_spent_topup_is_refused_in_words(fake_gateway, effects):
     assert "already been spent" in caught.value.en and caught.value.hi
     topup.refresh_from_db()
     assert topup.status == Status.SUCCEEDED and topup.refunded_amount == 0
+
+
+def test_a_wallet_payment_takes_effect_before_the_wallet_is_debited(
+    fake_gateway, django_assert_max_num_queries, monkeypatch
+):
+    """The purpose's effect and the payment's rows are written first and the wallet's
+    balance row is locked last; a wallet short at the lock (a debit raced it past the
+    early check) rolls the effect back and fails the payment, nothing taken."""
+    from ekseva.core import audit
+    from ekseva.core.models import AuditEvent
+    from ekseva.ledger import accounts
+    from ekseva.ledger import services as ledger
+    from ekseva.payments import purposes
+
+    account = accounts.get_or_open("kiosk_wallet", "K0002")
+    ledger.post(
+        "test.fund",
+        [(accounts.get_or_open("bank"), 10**6), (account, -(10**6))],
+        idempotency_key="fund-k2",
+    )
+
+    def fulfil(payment):
+        audit.record("test.effect", after={"target": payment.target})
+
+    purposes.register(
+        purposes.Purpose(
+            kind="test_fee",
+            label_en="Test fee",
+            label_hi="परीक्षण शुल्क",
+            gateways=frozenset({"wallet"}),
+            fulfil=fulfil,
+        )
+    )
+    paid = make_payment(target="A", key="o1", gateway="wallet", kiosk_code="K0002", channel="kiosk")
+    with django_assert_max_num_queries(60) as ctx:
+        paid = services.pay_from_wallet(paid)
+    assert paid.status == Status.SUCCEEDED
+    statements = [query["sql"] for query in ctx.captured_queries]
+    effect = next(i for i, sql in enumerate(statements) if "core_auditevent" in sql.lower())
+    lock = next(
+        i
+        for i, sql in enumerate(statements)
+        if "ledger_walletbalance" in sql.lower() and sql.upper().startswith("UPDATE")
+    )
+    assert effect < lock
+    assert not any("FOR UPDATE" in sql and "ledger_walletbalance" in sql for sql in statements)
+    assert ledger_selectors.wallet_balance(account) == 10**6 - paid.amount
+
+    # The early check sees enough money; the debit under the lock does not.
+    monkeypatch.setattr(ledger_selectors, "wallet_balance", lambda account: 10**9)
+    short = [{**FEE_LINES[0], "amount_paise": 2 * 10**6}]
+    refused = make_payment(
+        target="B", key="o2", gateway="wallet", kiosk_code="K0002", channel="kiosk", lines=short
+    )
+    refused = services.pay_from_wallet(refused)
+    monkeypatch.undo()
+    assert refused.status == Status.FAILED and "Not enough" in refused.failure_reason
+    assert not AuditEvent.objects.filter(action="test.effect", after__target="B").exists()
+    assert AuditEvent.objects.filter(action="test.effect", after__target="A").count() == 1
+    assert not JournalEntry.objects.filter(reference=f"payment:{refused.reference}").exists()
+    assert ledger_selectors.wallet_balance(account) == 10**6 - paid.amount
