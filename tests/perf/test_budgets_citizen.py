@@ -102,7 +102,7 @@ def test_home(client, crowd, within):
 
 
 def test_home_signed_in(signed_in, crowd, within):
-    within(6, lambda: ok(signed_in.get("/en/")))
+    within(5, lambda: ok(signed_in.get("/en/")))
 
 
 def test_catalogue(client, crowd, within):
@@ -146,7 +146,7 @@ def test_preview_and_submit(signed_in, service, citizen, crowd, within):
     app = filled(service, citizen)
     preview = f"/en/applications/draft/{app.pk}/preview/"
     within(9, lambda: ok(signed_in.get(preview)))
-    within(33, lambda: ok(signed_in.post(preview, {"declaration": "yes"}), 302))
+    within(34, lambda: ok(signed_in.post(preview, {"declaration": "yes"}), 302))
     app.refresh_from_db()
     assert app.status == Status.FEE_PENDING
 
@@ -157,7 +157,7 @@ def test_pay_page(signed_in, service, citizen, crowd, within):
     html = within(11, lambda: ok(signed_in.get(detail))).content.decode()
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
     pay_url = f"/en/applications/{app.number}/pay/"
-    within(23, lambda: ok(signed_in.post(pay_url, {"token": token}), 302))
+    within(24, lambda: ok(signed_in.post(pay_url, {"token": token}), 302))
 
 
 # --------------------------------------------------------------------------- my applications
