@@ -376,3 +376,35 @@ def test_an_unsigned_pdf_is_refused(certificate):
     )
     checked = verify.verify_pdf(pdf.render(content).data)
     assert not checked.ok and checked.reason == "unsigned"
+
+
+def test_later_signatures_reuse_the_first_ones_room_and_still_verify(certificate):
+    """pyHanko sizes the first signature of a key by a dummy signature; later ones
+    reuse that size (pdf._reserved): the same file size, every one valid."""
+    key = certificate.key
+    content = pdf.Content(
+        number=certificate.number,
+        kind="certificate",
+        department_en="Test Department",
+        department_hi="परीक्षण विभाग",
+        service_en="Test Examination",
+        service_hi="परीक्षण परीक्षा",
+        holder_en="Asha Verma",
+        holder_hi="आशा वर्मा",
+        application_number=certificate.application.number,
+        issued_on=dt.date(2026, 6, 15),
+        valid_until=None,
+        qr_url=qr.url(certificate.qr_payload),
+    )
+    rendered = pdf.render(content)
+    pdf._reserved.pop(key.key_id, None)
+    first = pdf.sign(rendered, key, reason="Issued by Test Department")
+    assert pdf._reserved[key.key_id] > 0
+    later = [pdf.sign(rendered, key, reason="Issued by Test Department") for _ in range(2)]
+    context = ValidationContext(trust_roots=[keys.asn1_certificate(key)], moment=clock.now())
+    for data in (first, *later):
+        assert len(data) == len(first)
+        signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
+        assert 2 * len(signature.sig_object["/Contents"]) == pdf._reserved[key.key_id]
+        status = validate_pdf_signature(signature, context)
+        assert status.bottom_line and status.intact and status.valid

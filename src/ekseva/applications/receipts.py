@@ -21,6 +21,7 @@ app knowing it (the kiosks app: the official charges of a kiosk application)::
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,11 @@ from ekseva.payments.models import PAID_STATUSES, Payment
 from .models import Application, Channel
 
 QR_MM = 34  # side of the printed QR code: comfortably scanned from a phone
+
+# The PNG of a QR code by its URL, kept per process: a kiosk's official-charges code
+# is the same on every receipt of the kiosk, and a receipt is often fetched more
+# than once (the page, the email). segno makes a code in about 8 ms of Python.
+_qr_png = functools.lru_cache(maxsize=1024)(qr.png)
 
 # fn(app) -> (caption in English, caption in Hindi, absolute URL), or None for no code.
 Extra = Callable[[Application], tuple[str, str, str] | None]
@@ -182,7 +188,7 @@ def _qr_block(doc: Document, url: str, caption: str) -> None:
     if pdf.will_page_break(QR_MM + 4):
         pdf.add_page()
     top = pdf.get_y()
-    pdf.image(io.BytesIO(qr.png(url)), x=pdf.l_margin, y=top, w=QR_MM, h=QR_MM)
+    pdf.image(io.BytesIO(_qr_png(url)), x=pdf.l_margin, y=top, w=QR_MM, h=QR_MM)
     left = pdf.l_margin + QR_MM + 5
     pdf.set_xy(left, top + 4)
     pdf.set_font(LATIN, "B", 10)

@@ -279,5 +279,24 @@ def sign(rendered: Rendered, key: SigningKey, *, reason: str, signer_name: str =
         ),
     )
     out = io.BytesIO()
-    outside_loop(signer.sign_pdf, writer, output=out)
-    return out.getvalue()
+    reserved = _reserved.get(key.key_id)
+    outside_loop(signer.sign_pdf, writer, output=out, bytes_reserved=reserved)
+    data = out.getvalue()
+    if reserved is None:
+        _reserved[key.key_id] = _contents_size(data)
+    return data
+
+
+# The room the signature takes in the file (hex digits of /Contents), by key id.
+# pyHanko finds it by making a whole dummy signature first (half of what signing
+# costs); for one key and our signed attributes the signature's size never
+# changes, so the room pyHanko chose the first time is used again: the same file.
+_reserved: dict[str, int] = {}
+
+
+def _contents_size(data: bytes) -> int | None:
+    try:
+        signature = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures[-1]
+        return 2 * len(signature.sig_object["/Contents"])
+    except Exception:
+        return None
