@@ -58,6 +58,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0, help="threads per worker (0: its default)")
     p.add_argument("--raw-only", action="store_true", help="only the raw-SQL floor")
     p.add_argument("--show-queries", action="store_true", help="print one op's query log")
+    p.add_argument("--profile", action="store_true", help="with --show-queries: pyinstrument")
     p.add_argument("--fresh", action="store_true", help="remake the bench database")
     return p.parse_args()
 
@@ -410,6 +411,76 @@ def money_check(since: int, kiosks: list[str]) -> dict:
 RUN_STARTED: list = [None]
 
 
+# --------------------------------------------------------------------------- one op's queries
+
+
+def show_queries(
+    fleet: list, drafts: deque, *, verbose: bool = True, profile: bool = False
+) -> dict[str, int]:
+    """Run one operation in this process (Django's test client, the same middleware,
+    the operator's session cookie) and print its query log, request by request:
+    what each query is, and how many there were. Returns the counts per request.
+    Two operations run first, unlogged (the first of a process loads modules and
+    templates); ``profile`` prints pyinstrument's profile of the logged one."""
+    for _ in range(2):
+        _one_op(drafts.popleft(), quiet=True)
+    return _one_op(drafts.popleft(), verbose=verbose, profile=profile)
+
+
+def _one_op(draft, *, verbose: bool = True, quiet: bool = False, profile: bool = False):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    for part in draft.browser.cookies.split("; "):
+        name, _, value = part.partition("=")
+        client.cookies[name] = value
+    counts: dict[str, int] = {}
+
+    def run(label: str, path: str, data: dict[str, str]) -> str:
+        profiler = None
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+        with CaptureQueriesContext(connection) as log:
+            started = time.perf_counter()
+            cpu = time.process_time()
+            response = client.post(path, data, HTTP_X_CSRFTOKEN=draft.browser.csrf)
+            took = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu) * 1000
+        if profiler is not None:
+            profiler.stop()
+            print(profiler.output_text(unicode=False, color=False, show_all=False))
+        counts[label] = len(log.captured_queries)
+        if quiet:
+            return response.headers.get("Location", "")
+        print(
+            f"\n== {label}: POST {path} -> {response.status_code} "
+            f"{response.headers.get('Location', '')}  {len(log)} queries, {took:.0f} ms "
+            f"({cpu:.0f} ms CPU in this process)"
+        )
+        if verbose:
+            for n, q in enumerate(log.captured_queries, 1):
+                sql = re.sub(r"\s+", " ", q["sql"])
+                print(f"{n:4d} {float(q['time']) * 1000:6.1f} ms  {sql[:220]}")
+        return response.headers.get("Location", "")
+
+    location = run("submit", f"/en/applications/draft/{draft.pk}/preview/", {"declaration": "yes"})
+    match = NUMBER.search(location)
+    if match:
+        run(
+            "pay",
+            f"/en/kiosks/console/app/{match.group(1)}/pay/",
+            {"token": secrets.token_urlsafe(18)},
+        )
+    if not quiet:
+        print(f"\nqueries per op: {counts} = {sum(counts.values())}")
+    return counts
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -436,6 +507,9 @@ def main() -> None:
     drafts = deque(d for group in zip(*lists, strict=False) for d in group)
     seeded = time.perf_counter() - started
     print(f"[submit_pay] {len(fleet)} kiosks, {len(drafts)} drafts ready in {seeded:.0f} s")
+    if args.show_queries:
+        show_queries(fleet, drafts, profile=args.profile)
+        return
     since = money_mark()
 
     from ekseva.core import clock

@@ -89,6 +89,29 @@ def test_record_writes_actor_object_ip_request_id_before_after(user, context, fr
     assert event.digest == audit.event_digest(event)
 
 
+def test_record_many_writes_what_record_writes_in_one_insert(
+    user, context, frozen_clock, django_assert_max_num_queries
+):
+    context(ip="10.1.2.3", request_id="req-44", user=user)
+    specs = [
+        {"action": "test.one", "object_type": "t", "object_id": 1, "after": {"n": 1}},
+        {"action": "test.two", "object_type": "t", "object_id": 2, "before": {"n": 1}},
+    ]
+    with django_assert_max_num_queries(
+        1 if connection.features.can_return_rows_from_bulk_insert else 2
+    ):
+        events = audit.record_many(specs)
+    assert all(e.pk for e in events)
+    stored = list(AuditEvent.objects.order_by("pk"))
+    assert [e.action for e in stored] == ["test.one", "test.two"]
+    for event in stored:
+        assert (event.actor_id, event.ip, event.request_id) == (user.pk, "10.1.2.3", "req-44")
+        assert event.digest == audit.event_digest(event)
+    assert audit.record_many([]) == []
+    assert audit.seal_pending() == 2
+    assert audit.verify() == (2, None)
+
+
 def test_record_takes_the_actor_from_the_request_and_explicit_ip_wins(user, context):
     context(ip="10.1.2.3", request_id="req-43", user=user)
     event = audit.record("test.x", object_type="t", object_id=1, ip="192.0.2.9")

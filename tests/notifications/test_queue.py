@@ -173,3 +173,58 @@ def test_template_without_the_channel_is_refused(no_dispatch, registry):
         services.queue(
             channel="email", template="demo.smsonly", recipient="a@example.com", params={"x": 1}
         )
+
+
+def _specs(key: str) -> list[dict]:
+    base = {"template": "test.ping", "params": {"nonce": "7"}, "user_id": 41}
+    return [
+        {**base, "channel": "inapp", "recipient": 41, "dedupe_key": f"{key}:inapp"},
+        {**base, "channel": "sms", "recipient": "9876543210", "dedupe_key": f"{key}:sms"},
+        {**base, "channel": "sms", "recipient": "9123456789", "dedupe_key": f"{key}:sms2"},
+    ]
+
+
+def test_queue_many_writes_each_message_and_its_audit_event_in_one_insert_each(
+    django_capture_on_commit_callbacks, django_assert_max_num_queries, no_dispatch
+):
+    # Telling a person on every channel is one INSERT of the messages (in a savepoint,
+    # so that a taken dedupe key can fall back) and one of their audit events: with
+    # the savepoint of queue_many's own atomic block, 6 statements (one at a time: 17).
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(6):
+        rows = services.queue_many(_specs("k"))
+    assert all(m.pk for m in rows)
+    assert [m.channel for m in Message.objects.order_by("pk")] == ["inapp", "sms", "sms"]
+    events = list(AuditEvent.objects.filter(action="notifications.message.queued").order_by("pk"))
+    assert [e.object_id for e in events] == [str(m.pk) for m in rows]
+    assert [e.after["recipient"] for e in events] == ["41", "******3210", "******6789"]
+    assert all(e.digest for e in events)
+    assert sorted(no_dispatch) == sorted(m.pk for m in rows if m.channel == "sms")
+
+
+def test_queue_many_again_with_the_same_keys_returns_the_first_rows(
+    django_capture_on_commit_callbacks, no_dispatch
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.queue_many(_specs("again"))
+        # One of the three queued already (a retry after a crash, say): the others are
+        # written, the taken one is the first row, and nothing is written twice.
+        second = services.queue_many(_specs("again"))
+    assert [m.pk for m in second] == [m.pk for m in first]
+    assert Message.objects.count() == 3
+    assert AuditEvent.objects.filter(action="notifications.message.queued").count() == 3
+    assert len(no_dispatch) == 2
+
+
+def test_queue_many_with_one_key_taken_writes_the_rest(no_dispatch):
+    taken = services.queue(**_specs("part")[1])
+    rows = services.queue_many(_specs("part"))
+    assert rows[1].pk == taken.pk
+    assert Message.objects.count() == 3
+    assert AuditEvent.objects.filter(action="notifications.message.queued").count() == 3
+
+
+def test_queue_many_refuses_a_key_taken_by_another_message(no_dispatch):
+    services.queue(**{**_specs("clash")[1], "recipient": "9000000001"})
+    with pytest.raises(DedupeConflictError):
+        services.queue_many(_specs("clash"))
+    assert Message.objects.count() == 1

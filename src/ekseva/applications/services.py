@@ -261,7 +261,17 @@ def _next_step(defn: Any, step: str) -> str:
 def rule_answers(app: Application) -> dict[str, Any]:
     """The stored answers as the values rules read (dates as dates, numbers as
     numbers): the valid ones, cleaned by the form engine."""
-    return validation.validate(form_of(app.version), app.answers, context=_context(app)).cleaned
+    return _validated(app).cleaned
+
+
+def _validated(app: Application, language: str = "en") -> validation.Result:
+    """The whole form checked against the stored answers. What is cleaned does not
+    depend on the language (only the error messages do), so one run serves both
+    the problems and the values rules read (``rule_answers``): a submit checked the
+    form four times, each looking up the PIN code and district again."""
+    return validation.validate(
+        form_of(app.version), app.answers, language=language, context=_context(app)
+    )
 
 
 def eligibility_reasons(app: Application) -> list[eligibility.Reason]:
@@ -271,9 +281,12 @@ def eligibility_reasons(app: Application) -> list[eligibility.Reason]:
 # --------------------------------------------------------------------------- documents
 
 
-def document_rules(app: Application) -> list[dict[str, Any]]:
-    """The version's documents with whether each is needed for these answers."""
-    values = {**rule_answers(app), **_context(app)}
+def document_rules(
+    app: Application, answers: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The version's documents with whether each is needed for these answers
+    (``answers``: ``rule_answers(app)`` when the caller has them already)."""
+    values = {**(rule_answers(app) if answers is None else answers), **_context(app)}
     out = []
     for doc in app.version.definition.get("documents", []):
         needed = bool(doc.get("mandatory"))
@@ -350,24 +363,31 @@ def attach_locker(
 def check_complete(app: Application, *, language: str = "en") -> dict[str, list[str]]:
     """Everything that stops submission, by field (``__documents__``,
     ``__eligibility__`` for the whole-application ones). Empty: ready."""
+    return _check_complete(app, language=language)[0]
+
+
+def _check_complete(
+    app: Application, *, language: str = "en"
+) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """``check_complete`` and the values rules read (``rule_answers``), from one run
+    of the form."""
     problems: dict[str, list[str]] = {}
-    result = validation.validate(
-        form_of(app.version), app.answers, language=language, context=_context(app)
-    )
+    result = _validated(app, language)
     problems.update(result.errors)
-    reasons = eligibility.check(app.version, rule_answers(app))
+    answers = result.cleaned
+    reasons = eligibility.check(app.version, answers)
     if reasons:
         problems["__eligibility__"] = [r.hi if language == "hi" else r.en for r in reasons]
     attached = set(app.documents.values_list("document_id", flat=True))
     missing = [
         (doc["label"]["hi"] if language == "hi" else doc["label"]["en"])
-        for doc in document_rules(app)
+        for doc in document_rules(app, answers)
         if doc["needed"] and doc["id"] not in attached
     ]
     if missing:
         word = "अपलोड करें: " if language == "hi" else "Upload: "
         problems["__documents__"] = [word + ", ".join(missing)]
-    return problems
+    return problems, answers
 
 
 def submit(app: Application, *, declaration: bool, actor: Any, language: str = "en") -> Application:
@@ -381,14 +401,14 @@ def submit(app: Application, *, declaration: bool, actor: Any, language: str = "
             field="declaration",
         )
     phase = _require_open(app.version)
-    problems = check_complete(app, language=language)
+    problems, answers = _check_complete(app, language=language)
     if problems:
         raise ApplicationError(
             "Some answers or documents need attention before submitting.",
             "जमा करने से पहले कुछ उत्तर या दस्तावेज़ ठीक करने होंगे।",
         )
     late = phase == Phase.LATE
-    quote = fees.compute(app.version, rule_answers(app), channel=app.channel, late=late)
+    quote = fees.compute(app.version, answers, channel=app.channel, late=late)
     with transaction.atomic():
         app = _locked(app)
         if app.status != Status.DRAFT:

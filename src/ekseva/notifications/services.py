@@ -303,7 +303,47 @@ def queue_many(messages: Iterable[Mapping[str, Any]]) -> list[Message]:
         for spec in messages
     ]
     with transaction.atomic():
+        return _insert_many(built)
+
+
+def _insert_many(built: list[Message]) -> list[Message]:
+    """``_insert`` for each, in one INSERT (and one for their audit events) when none
+    of them is queued already: the usual case, a person told once on every channel.
+    A dedupe key already taken (a retry) makes the INSERT fail inside its savepoint;
+    each message then goes through ``_insert`` and its lookup, as alone."""
+    keys = [m.dedupe_key for m in built if m.dedupe_key]
+    if (
+        len(built) < 2
+        or len(set(keys)) != len(keys)
+        or not connection.features.can_return_rows_from_bulk_insert
+    ):
         return [_insert(message) for message in built]
+    try:
+        with transaction.atomic():
+            Message.objects.bulk_create(built)
+    except IntegrityError:
+        for message in built:  # nothing of the failed INSERT is kept
+            message.pk = None
+            message._state.adding = True
+        return [_insert(message) for message in built]
+    audit.record_many(
+        {
+            "action": "notifications.message.queued",
+            "obj": message,
+            "after": {
+                "channel": message.channel,
+                "template": message.template,
+                "recipient": _mask(message.channel, message.recipient),
+                "status": message.status,
+            },
+        }
+        for message in built
+    )
+    for message in built:
+        if message.status == Status.QUEUED:
+            pk = message.pk
+            transaction.on_commit(lambda pk=pk: _deliver_soon(pk))
+    return built
 
 
 def mark_read(message_id: int, *, user_id: int) -> Message:
