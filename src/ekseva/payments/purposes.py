@@ -22,7 +22,10 @@ the payment's row lock and writes the ledger entry:
 3. ``fulfil(payment)``: the one effect. It runs once per payment, whatever the
    number of callbacks, because the payment row is locked and its outcome set
    in the same transaction. An exception rolls the whole success back (the
-   gateway callback is then answered with an error and retried).
+   gateway callback is then answered with an error and retried). For a wallet
+   payment the ledger entry is written *after* ``fulfil`` (the wallet's row lock
+   is taken last, docs/ledger.md), so a purpose a wallet may pay must not read
+   the payment's entry in ``fulfil``.
 
 ``credits(payment)`` says where the money goes: (account kind, owner, paise)
 triples whose sum is the payment's amount. The default maps the itemised fee
