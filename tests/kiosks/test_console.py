@@ -588,3 +588,55 @@ def test_the_console_in_hindi(desk, operator, kiosk, citizen, service):
     html = text(desk.get(url("console_app", app.number, lang="hi")))
     assert "वॉलेट से ₹567.20 का भुगतान करें" in html
     assert "कियोस्क सेवा शुल्क" in html
+
+
+# --------------------------------------------------------------------------- the home page's day
+
+
+def test_the_days_figures_are_counted_by_the_database_as_python_adds_them(
+    operator, kiosk, other_kiosk, service
+):
+    fund(kiosk, 1_000_000)
+    apps = [paid_app(operator, walk_in(10 + n), service, f"f{n}") for n in range(3)]
+    # Fee lines other than the service's own: no kiosk charge; two kiosk lines.
+    Application.objects.filter(pk=apps[1].pk).update(
+        fee_lines=[{"code": "government", "amount_paise": 50_000}]
+    )
+    Application.objects.filter(pk=apps[2].pk).update(
+        fee_lines=[
+            {"code": "kiosk", "amount_paise": 1_500},
+            {"code": "portal", "amount_paise": 4_000},
+            {"code": "kiosk", "amount_paise": 700},
+        ]
+    )
+    start, end = console.day_bounds(clock.today())
+    paid = Application.objects.filter(kiosk_code=kiosk.code, paid_at__gte=start, paid_at__lt=end)
+    in_python = (paid.count(), sum(console.kiosk_charge(app) for app in paid))
+    assert in_python == (3, KIOSK_CHARGE + 0 + 2_200)
+    assert console.paid_figures(paid) == in_python
+    assert console.paid_figures(paid.none()) == (0, 0)
+    today = console.today_work(kiosk)
+    assert (today.transactions, today.commission) == in_python
+    assert (
+        console.today_work(other_kiosk).transactions,
+        console.today_work(other_kiosk).commission,
+    ) == (0, 0)
+
+
+def test_the_home_page_lists_the_latest_of_the_day_and_links_to_the_search(
+    desk, operator, kiosk, service, monkeypatch
+):
+    apps = [assisted_submitted(operator, walk_in(20 + n), service) for n in range(3)]
+    monkeypatch.setattr(console, "TODAY_ROWS", 2)
+    today = console.today_work(kiosk)
+    assert [app.number for app in today.applications] == [apps[2].number, apps[1].number]
+    assert today.more
+    html = text(desk.get(url("console")))
+    assert apps[2].number in html and apps[1].number in html
+    assert apps[0].number not in html
+    day = clock.today().isoformat()
+    assert "data-more" in html
+    assert f"{url('console_search')}?date_from={day}&date_to={day}" in html
+    monkeypatch.setattr(console, "TODAY_ROWS", 3)
+    assert not console.today_work(kiosk).more
+    assert "data-more" not in text(desk.get(url("console")))

@@ -419,11 +419,18 @@ def start_assisted(operator: Any, citizen: Any, service: Service) -> Application
     )
 
 
-def pay_assisted(operator: Any, app: Application, *, idempotency_key: str) -> Payment:
+def pay_assisted(
+    operator: Any, app: Application, *, idempotency_key: str, kiosk: Kiosk | None = None
+) -> Payment:
     """Pay the application's fee from the kiosk's wallet. The same key never debits
     twice (the payment is made once per key and taken once under its row lock).
-    Returns the payment: succeeded, or failed (the wallet was short; nothing taken)."""
-    kiosk = require_kiosk(operator)
+    Returns the payment: succeeded, or failed (the wallet was short; nothing taken).
+    ``kiosk``: the operator's kiosk as the console read it in this request (saves
+    reading the login again); it must still be active."""
+    if kiosk is None:
+        kiosk = require_kiosk(operator)
+    else:
+        require_active(kiosk)
     if app.kiosk_code != kiosk.code or not can(operator, ACT, app):
         raise KioskError("No such application at this kiosk.", "इस कियोस्क पर ऐसा कोई आवेदन नहीं है।")
     if not idempotency_key:

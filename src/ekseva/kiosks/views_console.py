@@ -419,7 +419,7 @@ def pay(request: HttpRequest, kiosk: Kiosk, number: str) -> HttpResponse:
         messages.error(request, _("This page was out of date. Check the fee and press Pay again."))
         return redirect("kiosks:console_app", app.number)
     try:
-        payment = services.pay_assisted(request.user, app, idempotency_key=token)
+        payment = services.pay_assisted(request.user, app, idempotency_key=token, kiosk=kiosk)
     except BilingualError as exc:  # suspended, window closed, already paid, ...
         return _refused(request, exc, "kiosks:console_app", app.number)
     if payment.is_paid:
