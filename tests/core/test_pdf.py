@@ -287,3 +287,20 @@ def test_a_shared_font_is_never_subset_in_place(frozen_clock):
     template = core_pdf._font_templates()[0]
     with pytest.raises(RuntimeError):
         core_pdf._Subsetter(core_pdf.ft_subset.Options()).subset(template.font.ttfont)
+
+
+def test_remembered_widths_lay_out_the_same_document(frozen_clock):
+    """The widths kept across documents give the same file as widths shaped afresh."""
+    from ekseva.core import pdf as core_pdf
+
+    def make() -> bytes:
+        doc = Document("Receipt · रसीद")
+        doc.paragraph(f"{MIXED} {HINDI} " * 4)
+        doc.key_value([("आवेदक / Applicant", HINDI), ("Amount", "₹1,23,456.00")])
+        return doc.output()
+
+    with core_pdf._width_lock:
+        core_pdf._widths.clear()
+    fresh = make()
+    assert len(core_pdf._widths) > 0
+    assert make() == fresh

@@ -52,21 +52,21 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import uharfbuzz as hb
-
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from fontTools import subset as ft_subset
 from fpdf import FPDF, FontFace
 from fpdf import output as fpdf_output
 from fpdf.enums import TableBordersLayout, TableHeadingsDisplay, XPos, YPos
 from fpdf.fonts import HarfBuzzFont, SubsetMap, TTFFont
 from fpdf.output import OutputProducer
-from fontTools import subset as ft_subset
 
 from . import clock
 
@@ -326,7 +326,8 @@ class _FontTemplate:
     def for_document(self, index: int) -> TTFFont:
         """A TTFFont for one document: shared read-only parts, its own mutable ones."""
         template = self.font
-        font = TTFFont.__new__(TTFFont)
+        font = _DocumentFont.__new__(_DocumentFont)
+        font.template = self
         for name in TTFFont.__slots__:
             if hasattr(template, name):
                 setattr(font, name, getattr(template, name))
@@ -364,6 +365,47 @@ class _FontTemplate:
         return _Subset(data, {name: new_ids[ttfont.getGlyphID(name)] for name in names})
 
 
+class _DocumentFont(TTFFont):
+    """A document's copy of a template's font that remembers the widths of the
+    texts it shaped, with every other copy of the same template.
+
+    fpdf2's line breaking asks for the shaped width of the line so far after each
+    character it adds (and a table lays each cell out twice), so a receipt asks
+    HarfBuzz for about 10,000 widths, most of them the same labels, header and
+    footer as in the last document. The width of a text depends only on the font,
+    the text, the size and the shaping parameters, so it is kept per process
+    (``_widths``: a bounded LRU cache, thread-safe)."""
+
+    template: _FontTemplate
+
+    def shaped_text_width(
+        self, text: str, font_size_pt: float, text_shaping_params: dict[str, Any] | None
+    ) -> tuple[int, float]:
+        params: tuple = ()
+        if text_shaping_params:  # names and values (features: a dict) of the parameters
+            params = tuple(
+                (name, tuple(sorted(value.items())) if isinstance(value, dict) else value)
+                for name, value in text_shaping_params.items()
+            )
+        key = (self.template.fontkey, text, font_size_pt, params)
+        with _width_lock:
+            found = _widths.get(key)
+            if found is not None:
+                _widths.move_to_end(key)
+                return found
+        found = super().shaped_text_width(text, font_size_pt, text_shaping_params)
+        with _width_lock:
+            _widths[key] = found
+            while len(_widths) > _WIDTHS:
+                _widths.popitem(last=False)
+        return found
+
+
+_WIDTHS = 32768  # entries: ~10 MB at most
+_width_lock = threading.Lock()
+_widths: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
+
+
 class _Subset:
     """What fpdf2's output asks of a subset font (``getGlyphID``, ``save``,
     ``close``), for a font HarfBuzz already subset."""
@@ -372,7 +414,7 @@ class _Subset:
         self.data = data
         self.ids = ids
 
-    def getGlyphID(self, name: str) -> int:  # noqa: N802 (fontTools' name)
+    def getGlyphID(self, name: str) -> int:
         return self.ids[name]
 
     def save(self, file: Any) -> None:
