@@ -6,11 +6,13 @@ server (``ekseva serve``) and PostgreSQL.
 Rows, each driven by 32 keep-alive clients for ``--seconds`` after a 1 s warm-up:
 
 - floor: ``GET /livez`` (the empty view) on the same server, in the same run;
-- ``GET /en/track/``: the tracking form (it makes a captcha row, as for a person);
+- ``GET /en/track/``: the tracking form (with a fresh signed captcha key, as for a
+  person: ``core.captcha`` writes nothing);
 - ``POST /en/track/``: number + applicant's mobile (or date of birth) + captcha,
-  the answer page with the timeline. The captcha stays in the measured path: a
-  fresh ``CaptchaStore`` row per request is made before the run (each is
-  single-use) and its hashkey and answer are posted, as a person would;
+  the answer page with the timeline. The captcha stays in the measured path: each
+  request posts a fresh key and its answer (the load generator signs keys with
+  the server's secret and reads the answer as a person reads the picture), and
+  the server checks it and claims it in Redis (single use);
 - ``GET /en/verify/<number>/``: the result-style lookup by number (a certificate
   checked by its number). The server runs with CERTIFICATE_VERIFY_PER_MINUTE set
   to 10^9: the per-address limit (30 a minute by default) stays in the measured
@@ -25,7 +27,6 @@ BENCH_PORT, REDIS_URL (harness.Bench).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
 import os
 import sys
@@ -59,27 +60,15 @@ def _applications(limit: int) -> list[dict[str, str]]:
     return found
 
 
-def _captchas(count: int) -> list[tuple[str, str]]:
-    """``count`` fresh single-use captchas (hashkey, answer), valid for an hour.
-    Earlier runs' rows are removed first."""
-    import secrets
+def _captcha() -> tuple[str, str]:
+    """A fresh captcha (key, answer), as the form would give it, solved as a person
+    reads its picture: the key is signed with the server's secret (the same
+    settings), and the answer is what the picture shows (core.captcha). Each key
+    is single use: the server claims it in Redis at the check."""
+    from ekseva.core import captcha
 
-    from captcha.models import CaptchaStore
-    from django.utils import timezone
-
-    CaptchaStore.objects.all().delete()
-    expires = timezone.now() + dt.timedelta(hours=1)
-    rows = [
-        CaptchaStore(
-            challenge="BENCH",
-            response="bench",
-            hashkey=secrets.token_hex(20),
-            expiration=expires,
-        )
-        for _ in range(count)
-    ]
-    CaptchaStore.objects.bulk_create(rows, batch_size=2000)
-    return [(row.hashkey, "bench") for row in rows]
+    key = captcha.new_key()
+    return key, captcha.challenge_of(key) or ""
 
 
 def _certificates() -> list[str]:
@@ -92,7 +81,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--captchas", type=int, default=30000, help="made before the run")
     parser.add_argument("--fresh", action="store_true", help="remake the bench database")
     args = parser.parse_args()
 
@@ -105,23 +93,17 @@ def main() -> None:
         numbers = _certificates()
         if not apps or not numbers:
             raise SystemExit("the demo data has no submitted application or no certificate")
-        captchas = _captchas(args.captchas)
         browser = anonymous()
         print(
-            f"[lookups] {len(apps)} applications, {len(numbers)} certificates, "
-            f"{len(captchas)} captchas",
+            f"[lookups] {len(apps)} applications, {len(numbers)} certificates",
             flush=True,
         )
 
         found_marker = b"data-found="
-        captcha_iter = iter(captchas)
         app_cycle = itertools.cycle(apps)
 
-        def track_post(i: int) -> Request | None:
-            try:
-                hashkey, answer = next(captcha_iter)
-            except StopIteration:
-                return None  # out of captchas: the run ends early (raise --captchas)
+        def track_post(i: int) -> Request:
+            hashkey, answer = _captcha()
             app = next(app_cycle)
             fields = {
                 "number": app["number"],

@@ -1,17 +1,18 @@
-"""Public tracking with the real captcha (not the test mode): checked in one
-statement (views_public.SingleUseCaptchaField), with the package's rules kept —
-single use whatever the answer, expiry, and expired captchas swept away."""
+"""Public tracking with the real captcha (not the test mode): ``core.captcha``, a
+signed key that writes nothing to the database, with django-simple-captcha's rules
+kept — single use whatever the answer, expiry, a forged key refused — and its
+picture served from the key."""
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 
 import pytest
-from captcha.models import CaptchaStore
+from django.core import signing
 from django.core.cache import cache
-from django.utils import timezone, translation
+from django.utils import translation
 
-from ekseva.applications import views_public
+from ekseva.core import captcha
 
 from .test_mine_views import paid
 
@@ -22,25 +23,15 @@ pytestmark = pytest.mark.django_db
 def real_captcha(settings):
     settings.CAPTCHA_TEST_MODE = False
     cache.clear()
-    views_public._swept["at"] = 0.0
     with translation.override("en"):
         yield
     cache.clear()
 
 
-def _captcha(answer: str = "abcde", *, minutes: int = 5) -> str:
-    store = CaptchaStore.objects.create(
-        challenge=answer.upper(),
-        response=answer,
-        expiration=timezone.now() + dt.timedelta(minutes=minutes),
-    )
-    return store.hashkey
-
-
-def _track(client, app, hashkey: str, answer: str):
+def _track(client, app, key: str, answer: str):
     return client.post(
         "/en/track/",
-        {"number": app.number, "mobile": "9876500001", "captcha_0": hashkey, "captcha_1": answer},
+        {"number": app.number, "mobile": "9876500001", "captcha_0": key, "captcha_1": answer},
     )
 
 
@@ -48,50 +39,85 @@ def _found(response) -> bool:
     return "data-found=" in response.content.decode()
 
 
+def _key_on(page) -> str:
+    match = re.search(r'name="captcha_0" value="([^"]+)"', page.content.decode())
+    assert match, page.content.decode()[:2000]
+    return match.group(1)
+
+
 def test_the_right_answer_finds_and_uses_the_captcha_up(client, service, citizen):
     app = paid(service, citizen)
-    key = _captcha()
-    assert _found(_track(client, app, key, " ABCDE "))  # case and spaces forgiven
-    assert not CaptchaStore.objects.filter(hashkey=key).exists()
-    assert not _found(_track(client, app, key, "abcde"))  # never twice
+    key = _key_on(client.get("/en/track/"))
+    answer = captcha.challenge_of(key)
+    assert answer and len(answer) == 5 and answer.isupper()
+    assert _found(_track(client, app, key, f" {answer.lower()} "))  # case and spaces forgiven
+    assert not _found(_track(client, app, key, answer))  # never twice
 
 
 def test_a_wrong_answer_uses_the_captcha_up_too(client, service, citizen):
     app = paid(service, citizen)
-    key = _captcha()
+    key = captcha.new_key()
     response = _track(client, app, key, "wrong")
     assert not _found(response) and 'id="id_captcha_error"' in response.content.decode()
-    assert not CaptchaStore.objects.filter(hashkey=key).exists()
-    assert not _found(_track(client, app, key, "abcde"))
+    assert not _found(_track(client, app, key, captcha.challenge_of(key)))
 
 
-def test_an_expired_or_unknown_captcha_is_refused(client, service, citizen):
+def test_an_expired_forged_or_unknown_captcha_is_refused(client, service, citizen, settings):
     app = paid(service, citizen)
-    assert not _found(_track(client, app, _captcha(minutes=-1), "abcde"))
-    assert not _found(_track(client, app, "no-such-key", "abcde"))
-    assert not _found(_track(client, app, _captcha(), ""))
+    key = captcha.new_key()
+    answer = captcha.challenge_of(key)
+    nonce, stamp, _signature = key.split(":")
+    other = signing.TimestampSigner(salt="another").sign(nonce)
+    assert not _found(_track(client, app, other, answer))  # not signed for the captcha
+    assert not _found(_track(client, app, f"{nonce}x:{stamp}:{_signature}", answer))
+    assert not _found(_track(client, app, "no-such-key", answer))
+    assert not _found(_track(client, app, captcha.new_key(), ""))
+    settings.CAPTCHA_TIMEOUT = -1  # every key is now past its age
+    assert captcha.challenge_of(key) is None
+    assert not _found(_track(client, app, key, answer))
 
 
-def test_expired_captchas_are_swept_at_most_once_a_minute(client, service, citizen):
+def test_a_refused_form_offers_a_new_captcha(client, service, citizen):
     app = paid(service, citizen)
-    old = _captcha(minutes=-1)
-    assert _found(_track(client, app, _captcha(), "abcde"))
-    assert not CaptchaStore.objects.filter(hashkey=old).exists()  # the first check swept
-    later = _captcha(minutes=-1)
-    assert _found(_track(client, app, _captcha(), "abcde"))
-    assert CaptchaStore.objects.filter(hashkey=later).exists()  # not again within the minute
-    views_public._swept["at"] -= views_public.SWEEP_SECONDS
-    assert _found(_track(client, app, _captcha(), "abcde"))
-    assert not CaptchaStore.objects.filter(hashkey=later).exists()
+    key = captcha.new_key()
+    again = _track(client, app, key, "wrong")
+    fresh = _key_on(again)
+    assert fresh != key
+    assert _found(_track(client, app, fresh, captcha.challenge_of(fresh)))
 
 
-def test_a_lookup_costs_a_few_queries(client, service, citizen, django_assert_max_num_queries):
+def test_the_key_does_not_give_the_answer_away():
+    key = captcha.new_key()
+    answer = captcha.challenge_of(key)
+    assert answer.lower() not in key.lower()
+    assert captcha.challenge_of(key) == answer  # the same key, the same characters
+
+
+def test_the_picture_is_served_from_the_key(client, db):
+    page = client.get("/en/track/")
+    key = _key_on(page)
+    html = page.content.decode()
+    src = f'<img src="/en/track/captcha/{key}/" alt="captcha" class="captcha" />'
+    assert src in html
+    assert '<input type="text" name="captcha_1" required id="id_captcha_1"' in html
+    first = client.get(f"/en/track/captcha/{key}/")
+    assert first.status_code == 200 and first["Content-Type"] == "image/png"
+    assert first.content.startswith(b"\x89PNG")
+    assert client.get(f"/en/track/captcha/{key}/").content == first.content
+    assert client.get("/en/track/captcha/forged:key:here/").status_code == 410
+
+
+def test_neither_the_form_nor_a_lookup_writes(client, service, citizen, django_assert_num_queries):
     app = paid(service, citizen)
-    _track(client, app, _captcha(), "abcde")  # the first check sweeps
-    key = _captcha()
-    # The captcha (one statement), the application with its service and applicant,
-    # its timeline.
-    with django_assert_max_num_queries(3):
-        assert _found(_track(client, app, key, "abcde"))
-    with django_assert_max_num_queries(1):
-        assert client.get("/en/track/").status_code == 200  # the form makes a captcha
+    key = captcha.new_key()
+    with django_assert_num_queries(0):
+        assert client.get("/en/track/").status_code == 200
+    # The application with its service and applicant, its timeline: no captcha query.
+    with django_assert_num_queries(2):
+        assert _found(_track(client, app, key, captcha.challenge_of(key)))
+
+
+def test_the_test_mode_accepts_passed(client, service, citizen, settings):
+    settings.CAPTCHA_TEST_MODE = True
+    app = paid(service, citizen)
+    assert _found(_track(client, app, "x", "PASSED"))

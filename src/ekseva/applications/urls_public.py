@@ -5,8 +5,12 @@ Included from ``ekseva.urls`` next to ``/<lang>/applications/`` inside the one
 
 from django.urls import path
 
+from ekseva.core import captcha
+
 from . import views_public as views
 
 urlpatterns = [
     path("", views.track, name="track"),
+    # The form's captcha picture, drawn from its signed key (core.captcha).
+    path("captcha/<str:key>/", captcha.image, name="track_captcha"),
 ]

@@ -3,7 +3,8 @@ number or date of birth sees its service, status and timeline (dates and statuse
 only) — never a name, an answer, a document or a remark.
 
 A wrong number and a wrong mobile get the same answer, so neither can be probed;
-the form is behind a captcha, and an address that keeps missing is told to wait
+the form is behind a captcha (``core.captcha``: signed, single use, nothing
+written to the database), and an address that keeps missing is told to wait
 (``MISSES_PER_HOUR`` per IP, counted in the cache: shared by every process when
 the cache is Redis, as in production).
 """
@@ -11,26 +12,19 @@ the cache is Redis, as in production).
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 
-from captcha.fields import CaptchaField
-from captcha.models import CaptchaStore
 from django import forms
-from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ekseva.accounts.forms import AccessibleFormMixin
+from ekseva.core import captcha as signed_captcha
 from ekseva.core import clock
 from ekseva.core.middleware import client_ip
 
@@ -39,54 +33,6 @@ from .models import STATUS_TEXT, Application
 
 MISSES_PER_HOUR = 20
 NO_MATCH = gettext_lazy("No application matches these details.")
-
-
-# Expired captchas are removed at most this often by each process (django-simple-captcha
-# removes them at every check: a DELETE scanning the table, in every lookup).
-SWEEP_SECONDS = 60
-_swept = {"at": 0.0}
-_sweep_lock = threading.Lock()
-
-
-def _sweep_expired() -> None:
-    with _sweep_lock:
-        if time.monotonic() - _swept["at"] < SWEEP_SECONDS:
-            return
-        _swept["at"] = time.monotonic()
-    CaptchaStore.remove_expired()
-
-
-def _take_captcha(hashkey: str) -> str | None:
-    """The answer of the unexpired captcha ``hashkey``, which is used up (deleted) by
-    the same statement whatever the answer given; None when there is none."""
-    table = connection.ops.quote_name(CaptchaStore._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE hashkey = %s AND expiration > %s "  # noqa: S608
-            "RETURNING response",
-            [hashkey, timezone.now()],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-class SingleUseCaptchaField(CaptchaField):
-    """django-simple-captcha's field, checked as it checks it (single use, expiry,
-    the test mode's "PASSED"), in one statement instead of three (remove every
-    expired captcha, read this one, delete it)."""
-
-    def clean(self, value):
-        forms.MultiValueField.clean(self, value)
-        response, value[1] = (value[1] or "").strip().lower(), ""
-        _sweep_expired()
-        if getattr(settings, "CAPTCHA_TEST_MODE", False) and response == "passed":
-            CaptchaStore.objects.filter(hashkey=value[0]).delete()
-            return value
-        if not self.required and not response:
-            return value
-        if _take_captcha(value[0] or "") != response:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return value
 
 
 class TrackForm(AccessibleFormMixin, forms.Form):
@@ -109,7 +55,10 @@ class TrackForm(AccessibleFormMixin, forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    captcha = SingleUseCaptchaField(label=gettext_lazy("Type the characters shown in the picture"))
+    captcha = signed_captcha.SignedCaptchaField(
+        label=gettext_lazy("Type the characters shown in the picture"),
+        image_url_name="applications:track_captcha",
+    )
 
     def clean(self):
         data = super().clean()
