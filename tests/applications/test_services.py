@@ -78,6 +78,34 @@ def test_submit_issues_the_number_and_sends_it(service, citizen):
     assert [c.to_status for c in app.history.all()] == ["draft", "submitted", "fee_pending"]
 
 
+def test_submit_checks_the_form_once_and_pays_with_one_more_check(service, citizen, monkeypatch):
+    # Each check of the form looks up PIN codes and districts again: submitting
+    # checks it once (problems, eligibility, documents and the fee from one run),
+    # and the fee paid checks it once more (the case's "clean" mark).
+    from ekseva.forms import validation
+
+    runs = []
+    real = validation.validate
+
+    def counted(*args, **kwargs):
+        runs.append(kwargs.get("step"))
+        return real(*args, **kwargs)
+
+    app = filled(service, citizen)
+    monkeypatch.setattr(validation, "validate", counted)
+    app = services.submit(app, declaration=True, actor=citizen)
+    assert runs == [None]
+    assert app.fee_total == 50000 + 4000 + 720
+    assert [c.to_status for c in app.history.all()] == ["draft", "submitted", "fee_pending"]
+    history = list(app.history.all())
+    assert history[1].at == history[2].at and history[1].actor_id == citizen.pk
+    assert (history[2].from_status, history[2].actor_label) == ("submitted", citizen.get_username())
+    pay(app)
+    app.refresh_from_db()
+    assert app.status == Status.RECEIVED
+    assert len(runs) <= 2
+
+
 def test_submit_refusals(service, citizen, frozen_clock):
     app = services.start(citizen, service)
     with pytest.raises(ApplicationError):

@@ -64,16 +64,18 @@ def _label(user: Any) -> str:
     return str(user.get_username())
 
 
-def _locked(app: Application | int) -> Application:
-    pk = app.pk if isinstance(app, Application) else app
+def _locked(app: Application | int | None = None, *, number: str = "") -> Application:
+    """The application's row, locked, read again with what its writes use (the
+    version, service, applicant and district: each would be one more query later)."""
     # of=("self",): lock the application's row only. Without it PostgreSQL also locks
     # the joined version and service rows, and every submit and payment of a service
     # queued behind one another on its catalogue row (bench_submit_pay found it).
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("version", "service")
-        .get(pk=pk)
+    rows = Application.objects.select_for_update(of=("self",)).select_related(
+        "version", "service", "applicant", "district"
     )
+    if number:
+        return rows.get(number=number)
+    return rows.get(pk=app.pk if isinstance(app, Application) else app)
 
 
 def move(
@@ -108,6 +110,32 @@ def move(
         # The back office moves applications through here; the applicant hears of
         # each decision by SMS, email and in-app message, once per move.
         _message(app, f"applications.{to}", _params(app), f"app:{app.number}:{to}:{change.pk}")
+
+
+def _move_many(app: Application, steps: list[str], *, actor: Any = None) -> None:
+    """``move`` through ``steps`` one after the other, their history rows written in
+    one INSERT (none of them a decision the applicant is told about)."""
+    now = clock.now()
+    changes = []
+    for to in steps:
+        if to not in TRANSITIONS[app.status] or to in DECISION_MESSAGES:
+            raise InvalidTransition(
+                f"An application that is {app.status_text('en').lower()} cannot become {to}.",
+                f"जो आवेदन '{app.status_text('hi')}' है, उसकी स्थिति बदली नहीं जा सकती।",
+            )
+        changes.append(
+            StatusChange(
+                application=app,
+                at=now,
+                from_status=app.status,
+                to_status=to,
+                actor=actor if getattr(actor, "pk", None) else None,
+                actor_label=_label(actor),
+            )
+        )
+        app.status = to
+    StatusChange.objects.bulk_create(changes)
+    app.updated_at = now
 
 
 # Moves the applicant is told about as they happen (the templates are in hooks.py).
@@ -422,10 +450,10 @@ def submit(app: Application, *, declaration: bool, actor: Any, language: str = "
         app.fee_total = quote.total
         app.declaration_at = now
         app.submitted_at = now
-        move(app, Status.SUBMITTED, actor=actor)
         if quote.total > 0:
-            move(app, Status.FEE_PENDING, actor=actor)
+            _move_many(app, [Status.SUBMITTED, Status.FEE_PENDING], actor=actor)
         else:
+            move(app, Status.SUBMITTED, actor=actor)
             _receive(app, actor=actor)
         app.save()
         audit.record(
@@ -505,10 +533,12 @@ def fee_usable(payment: Payment):
 
 def fee_paid(payment: Payment) -> None:
     """Purpose hook: the fee is paid (inside the payment's transaction)."""
-    app = _locked(Application.objects.get(number=payment.target).pk)
+    app = _locked(number=payment.target)
     app.paid_at = clock.now()
     app.paid_payment = payment.reference
-    _receive(app, actor=payment.payer)
+    # The payer is the applicant (start_payment): no second read of the same user.
+    payer = app.applicant if payment.payer_id == app.applicant_id else payment.payer
+    _receive(app, actor=payer)
     app.save()
     audit.record("applications.fee_paid", obj=app, after={"payment": payment.reference})
     _message(

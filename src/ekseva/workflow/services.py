@@ -132,7 +132,11 @@ def open_case(app: Any) -> Case:
     case.designated_officer = least_loaded(
         officers_for(case.department_code, case.district, designated.role)
     )
-    case.assignee = pick_officer(case, first)
+    if designated.role == first.role:
+        # The same officers and the same loads: the same pick (pick_officer's rule).
+        case.assignee = case.designated_officer
+    else:
+        case.assignee = pick_officer(case, first)
     case.clean = is_clean(app)
     case.save()
     Action.objects.create(case=case, at=now, kind="assign", stage=first.id, assignee=case.assignee)
