@@ -218,9 +218,9 @@ def main() -> None:
 
         def both(app=app, urls=urls) -> None:
             # As for a new application each time: no QR code kept from the last one.
-            receipts._qr_png.cache_clear()
+            receipts._qr_image.cache_clear()
             receipts.receipt_pdf(app, language="en", track_url=urls["en"])
-            receipts._qr_png.cache_clear()
+            receipts._qr_image.cache_clear()
             receipts.receipt_pdf(app, language="en", track_url=urls["en"])
             receipts.receipt_pdf(app, language="hi", track_url=urls["hi"])
 

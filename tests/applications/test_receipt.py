@@ -68,8 +68,10 @@ def modules(image: Image.Image, size: int) -> tuple[tuple[int, ...], ...]:
     )
 
 
-def segno_matrix(data: str) -> tuple[tuple[int, ...], ...]:
-    symbol = segno.make(data, error="m", micro=False, boost_error=False)
+def segno_matrix(data: str, mask: int | None = None) -> tuple[tuple[int, ...], ...]:
+    """The symbol segno itself makes of ``data`` (with its best mask, or ``mask``):
+    what the receipt's image must show, module for module."""
+    symbol = segno.make(data, error="m", micro=False, boost_error=False, mask=mask)
     return tuple(tuple(int(bool(m)) for m in row) for row in symbol.matrix)
 
 
@@ -158,8 +160,9 @@ def test_the_receipt_carries_a_qr_code_of_the_public_tracking_page(client, servi
     images = [image for page in PdfReader(io.BytesIO(data)).pages for image in page.images]
     assert len(images) == 1
     url = f"http://testserver/en/track/?number={app.number}"
-    expected = segno_matrix(url)
+    expected = segno_matrix(url, mask=receipts.QR_MASK)  # a fixed mask: core.qr
     assert modules(images[0].image, len(expected)) == expected
+    assert expected == qr.matrix(url, mask=receipts.QR_MASK)
 
 
 def test_only_those_who_may_see_the_application_get_its_receipt(
@@ -190,6 +193,22 @@ def test_qr_png_encodes_the_data(frozen_clock):
     assert qr.matrix(url.replace("Q", "X")) != expected
     with pytest.raises(ValueError):
         qr.png("")
+
+
+def test_qr_image_with_a_fixed_mask_encodes_the_data():
+    url = "https://ekseva.example.in/hi/track/?number=MP26TST0000001Q"
+    for mask in range(8):
+        expected = segno_matrix(url, mask=mask)
+        symbol = segno.make(url, error="m", micro=False, boost_error=False, mask=mask)
+        assert symbol.mask == mask
+        assert qr.matrix(url, mask=mask) == expected
+        image = qr.image(url, mask=mask, scale=3)
+        assert image.mode == "1"
+        assert image.width == image.height == (len(expected) + 2 * qr.QUIET_ZONE) * 3
+        assert modules(image, len(expected)) == expected
+    # Any mask is a valid symbol of the same data; segno's own choice differs from ours
+    # only in the pattern, not in the size (version) of the code.
+    assert len(qr.matrix(url, mask=qr.FAST_MASK)) == len(qr.matrix(url))
 
 
 def test_the_payment_received_email_carries_the_receipt(db, service, citizen, settings):

@@ -62,9 +62,9 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from fontTools import subset as ft_subset
-from fpdf import FPDF, FontFace
+from fpdf import FPDF
 from fpdf import output as fpdf_output
-from fpdf.enums import TableBordersLayout, TableHeadingsDisplay, XPos, YPos
+from fpdf.enums import XPos, YPos
 from fpdf.fonts import HarfBuzzFont, SubsetMap, TTFFont
 from fpdf.output import OutputProducer
 
@@ -194,35 +194,116 @@ class Document:
         if level > 1:
             pdf.ln(2)
         self._font(size, bold=True)
-        pdf.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(text, line_height=size * 0.5)
         pdf.ln(1.5)
         self._font()
 
     def paragraph(self, text: str, *, bold: bool = False, size: float = BODY_PT) -> None:
         """Running text, wrapped at the margins."""
         self._font(size, bold=bold)
-        self.pdf.multi_cell(0, LINE_MM, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(text, line_height=LINE_MM)
         self.pdf.ln(1.5)
         self._font()
+
+    # Text is drawn a line at a time with ``cell`` after our own line breaking
+    # (``wrap``): fpdf2's multi_cell and table() measure the line so far after
+    # every character (a shaping of a new string each time, most of a receipt's
+    # cost), and table() lays every cell out twice. ``wrap`` measures whole
+    # words and lines: a dozen shapings a line instead of a hundred.
+
+    def text_width(self, text: str) -> float:
+        """The width of ``text`` in mm in the current font (shaped, with fallback)."""
+        return self.pdf.get_string_width(text) if text else 0.0
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """``text`` broken into lines no wider than ``width`` mm in the current
+        font: at spaces, and inside a word only when the word alone is too wide."""
+        lines: list[str] = []
+        measure = self.text_width
+        for part in str(text).split("\n"):
+            if measure(part) <= width:
+                lines.append(part)
+                continue
+            line = ""
+            for word in part.split(" "):
+                candidate = f"{line} {word}" if line else word
+                if measure(candidate) <= width:
+                    line = candidate
+                    continue
+                if line:
+                    lines.append(line)
+                while len(word) > 1 and measure(word) > width:
+                    low, high = 1, len(word) - 1  # the longest head of the word that fits
+                    while low < high:
+                        middle = (low + high + 1) // 2
+                        if measure(word[:middle]) <= width:
+                            low = middle
+                        else:
+                            high = middle - 1
+                    lines.append(word[:low])
+                    word = word[low:]
+                line = word
+            lines.append(line)
+        return lines
+
+    def lines(
+        self,
+        text: str,
+        *,
+        line_height: float,
+        x: float | None = None,
+        width: float | None = None,
+        align: str = "L",
+    ) -> None:
+        """``text`` wrapped into ``width`` mm (the rest of the line) from ``x`` (the
+        left margin) in the current font, a line at a time; leaves the cursor at
+        the left margin under the last line, on a new page if the text ran onto one."""
+        pdf = self.pdf
+        x = pdf.l_margin if x is None else x
+        width = (pdf.w - pdf.r_margin - x) if width is None else width
+        margin, pdf.c_margin = pdf.c_margin, 0
+        try:
+            for line in self.wrap(text, width):
+                if pdf.will_page_break(line_height):
+                    pdf.add_page()
+                pdf.set_x(x)
+                pdf.cell(width, line_height, line, align=align)
+                pdf.set_xy(pdf.l_margin, pdf.get_y() + line_height)
+        finally:
+            pdf.c_margin = margin
 
     def key_value(self, pairs: Iterable[tuple[str, str]], *, widths: Sequence[float] = (1, 2)):
         """Labelled values, one pair a line (label in bold), wrapped if long."""
         rows = [(str(label), str(value)) for label, value in pairs]
         if not rows:
             return
-        with self.pdf.table(
-            col_widths=tuple(widths),
-            first_row_as_headings=False,
-            borders_layout=TableBordersLayout.NONE,
-            text_align=("LEFT", "LEFT"),
-            line_height=LINE_MM,
-            padding=(0.6, 1, 0.6, 0),
-            align="LEFT",
-        ) as table:
+        pdf = self.pdf
+        left = pdf.l_margin
+        label_width = pdf.epw * widths[0] / sum(widths)
+        value_width = pdf.epw - label_width
+        top_pad, right_pad = 0.6, 1  # as table(padding=(0.6, 1, 0.6, 0)) had it
+        margin, pdf.c_margin = pdf.c_margin, 0
+        try:
             for label, value in rows:
-                row = table.row()
-                row.cell(label, style=FontFace(family=LATIN, emphasis="BOLD"))
-                row.cell(value)
+                self._font(bold=True)
+                label_lines = self.wrap(label, label_width - right_pad)
+                self._font()
+                value_lines = self.wrap(value, value_width - right_pad)
+                height = max(len(label_lines), len(value_lines)) * LINE_MM + 2 * top_pad
+                if pdf.will_page_break(height):
+                    pdf.add_page()
+                top = pdf.get_y() + top_pad
+                self._font(bold=True)
+                for i, line in enumerate(label_lines):
+                    pdf.set_xy(left, top + i * LINE_MM)
+                    pdf.cell(label_width - right_pad, LINE_MM, line)
+                self._font()
+                for i, line in enumerate(value_lines):
+                    pdf.set_xy(left + label_width, top + i * LINE_MM)
+                    pdf.cell(value_width - right_pad, LINE_MM, line)
+                pdf.set_xy(left, top - top_pad + height)
+        finally:
+            pdf.c_margin = margin
         self.pdf.ln(2)
 
     def table(
@@ -242,22 +323,54 @@ class Document:
         align = tuple(a.upper() for a in align) if align else ("LEFT",) * count
         if len(widths) != count or len(align) != count or not set(align) <= ALIGNS:
             raise ValueError("one width and one alignment (LEFT/RIGHT/CENTER) per column")
-        self._font(size)
-        with self.pdf.table(
-            col_widths=widths,
-            text_align=align,
-            line_height=size * 0.5,
-            padding=(1, 1.2),
-            headings_style=FontFace(family=LATIN, emphasis="BOLD", fill_color=HEADING_FILL),
-            repeat_headings=TableHeadingsDisplay.ON_TOP_OF_EVERY_PAGE,
-            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-            align="LEFT",
-        ) as table:
-            table.row([str(column) for column in columns])
-            for values in rows:
-                if len(values) != count:
-                    raise ValueError(f"a row has {len(values)} cells, the table {count} columns")
-                table.row(["" if value is None else str(value) for value in values])
+        body = []
+        for values in rows:
+            if len(values) != count:
+                raise ValueError(f"a row has {len(values)} cells, the table {count} columns")
+            body.append(["" if value is None else str(value) for value in values])
+        pdf = self.pdf
+        total = sum(widths)
+        columns_mm = [pdf.epw * w / total for w in widths]
+        aligns = [{"LEFT": "L", "RIGHT": "R", "CENTER": "C", "JUSTIFY": "L"}[a] for a in align]
+        line = size * 0.5
+        pad_y, pad_x = 1, 1.2  # as table(padding=(1, 1.2)) had it
+        heading = [str(column) for column in columns]
+
+        def draw(cells: list[str], bold: bool) -> None:
+            self._font(size, bold=bold)
+            wrapped = [
+                self.wrap(text, width - 2 * pad_x)
+                for text, width in zip(cells, columns_mm, strict=True)
+            ]
+            height = max(len(lines) for lines in wrapped) * line + 2 * pad_y
+            if pdf.will_page_break(height):
+                pdf.add_page()
+                if not bold:
+                    draw(heading, True)
+                    self._font(size)
+            top = pdf.get_y()
+            right = pdf.l_margin + pdf.epw
+            if bold:
+                pdf.set_fill_color(*HEADING_FILL)
+                pdf.rect(pdf.l_margin, top, pdf.epw, height, style="F")
+            x = pdf.l_margin
+            for lines, width, cell_align in zip(wrapped, columns_mm, aligns, strict=True):
+                middle = (height - 2 * pad_y - len(lines) * line) / 2  # centred, as table() did
+                for i, text in enumerate(lines):
+                    pdf.set_xy(x + pad_x, top + pad_y + middle + i * line)
+                    pdf.cell(width - 2 * pad_x, line, text, align=cell_align)
+                x += width
+            pdf.set_draw_color(0, 0, 0)
+            pdf.line(pdf.l_margin, top + height, right, top + height)
+            pdf.set_xy(pdf.l_margin, top + height)
+
+        margin, pdf.c_margin = pdf.c_margin, 0
+        try:
+            draw(heading, True)
+            for cells in body:
+                draw(cells, False)
+        finally:
+            pdf.c_margin = margin
         self.pdf.ln(3)
         self._font()
 
