@@ -35,16 +35,18 @@ from pyhanko_certvalidator import ValidationContext
 
 from ekseva.core import clock, ids
 
-from . import keys, pdf, qr
+from . import keys, pdf, qr, selectors
 from .loops import outside_loop
 from .models import Certificate, SigningKey
 from .qr import VerifiedPayload, verify_payload
+from .selectors import PublicView
 
 __all__ = [
     "PdfVerdict",
     "Verdict",
     "VerifiedPayload",
     "verify_number",
+    "verify_number_public",
     "verify_payload",
     "verify_pdf",
 ]
@@ -81,6 +83,18 @@ def verify_number(number: str) -> Verdict:
         return Verdict(UNKNOWN, None, None)
     fields = qr.Fields.from_json(certificate.fields)
     return Verdict(REVOKED if certificate.is_revoked else GENUINE, certificate, fields)
+
+
+def verify_number_public(number: str, language: str) -> tuple[str, PublicView | None]:
+    """``verify_number`` for the public page: (status, what the page shows of the
+    certificate), in one query reading only that."""
+    number = ids.normalise(number or "")[:40]
+    if not ids.is_valid(number):
+        return UNKNOWN, None
+    shown = selectors.public_by_number(number, language)
+    if shown is None:
+        return UNKNOWN, None
+    return (REVOKED if shown.revoked_on is not None else GENUINE), shown
 
 
 # Why a PDF does not verify, for people.

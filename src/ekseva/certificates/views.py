@@ -21,6 +21,7 @@ department with rotation (``hooks.KEYS``: operator staff).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -28,11 +29,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -43,7 +44,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ekseva.accounts import selectors as people
 from ekseva.accounts.decorators import staff_required
 from ekseva.accounts.permissions import can, require
-from ekseva.core import audit, clock
+from ekseva.core import audit, clock, counters
 from ekseva.core.middleware import client_ip
 
 from . import forms, selectors, services, verify
@@ -76,13 +77,7 @@ def _over_limit(request: HttpRequest) -> bool:
     production: shared by every process)."""
     ip = client_ip(request) or "-"
     key = f"certificates:verify:{ip}:{clock.now():%Y%m%d%H%M}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
-    return count > _lookup_limit()
+    return counters.hit(key, 120) > _lookup_limit()
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -96,11 +91,13 @@ def _verdict(
     *,
     how: str,
     certificate: Certificate | None = None,
+    shown: selectors.PublicView | None = None,
     message: str = "",
     detail: str = "",
 ) -> dict[str, Any]:
     language = _language()
-    shown = selectors.public_view(certificate, language) if certificate is not None else None
+    if certificate is not None:
+        shown = selectors.public_view(certificate, language)
     if status not in (GENUINE, REVOKED):
         shown = None  # a refused code or file shows nothing of any record
     today = clock.today()
@@ -115,8 +112,8 @@ def _verdict(
 
 
 def _by_number(number: str) -> dict[str, Any]:
-    verdict = verify.verify_number(number) if number else None
-    if verdict is None or verdict.status == "unknown" or verdict.certificate is None:
+    status, shown = verify.verify_number_public(number, _language()) if number else ("", None)
+    if shown is None:
         return _verdict(
             NOT_FOUND,
             how="number",
@@ -126,12 +123,12 @@ def _by_number(number: str) -> dict[str, Any]:
                 "found here is not genuine."
             ),
         )
-    if verdict.status == "revoked":
-        return _verdict(REVOKED, how="number", certificate=verdict.certificate)
+    if status == verify.REVOKED:
+        return _verdict(REVOKED, how="number", shown=shown)
     return _verdict(
         GENUINE,
         how="number",
-        certificate=verdict.certificate,
+        shown=shown,
         message=_(
             "This certificate was issued by the department and is in force. "
             "Check that the details below match the certificate in front of you."
@@ -196,6 +193,38 @@ def _by_pdf(data: bytes) -> dict[str, Any]:
     return _verdict(NOT_GENUINE, how="pdf", message=message, detail=checked.message(_language()))
 
 
+# Rendered parts of the verification page, kept per process: a verdict (keyed by
+# everything it shows, so a revocation or a changed record is a new key and shows
+# at once) and the unbound forms (keyed by the number they are filled with).
+FRAGMENTS_KEPT = 4096
+_fragments: dict[tuple, str] = {}
+_fragments_lock = threading.Lock()
+
+
+def _fragment(key: tuple, make: Callable[[], str]) -> str:
+    found = _fragments.get(key)
+    if found is None:
+        found = make()
+        with _fragments_lock:
+            if len(_fragments) >= FRAGMENTS_KEPT:
+                _fragments.clear()
+            _fragments[key] = found
+    return found
+
+
+def _verdict_key(result: dict[str, Any]) -> tuple:
+    return (
+        "verdict",
+        translation.get_language(),
+        result["status"],
+        result["how"],
+        result["certificate"],  # a frozen PublicView: every field it shows
+        str(result["message"]),
+        str(result["detail"]),
+        result["expired"],
+    )
+
+
 def _render_verify(
     request: HttpRequest,
     *,
@@ -205,18 +234,34 @@ def _render_verify(
     status: int = 200,
     limited: bool = False,
 ) -> HttpResponse:
-    response = render(
-        request,
-        "certificates/verify.html",
-        {
-            "result": result,
-            "number_form": number_form or forms.NumberForm(),
-            "pdf_form": pdf_form or forms.PdfForm(),
-            "limited": limited,
-            "per_minute": _lookup_limit(),
-        },
-        status=status,
-    )
+    number_form = number_form or forms.NumberForm()
+    pdf_form = pdf_form or forms.PdfForm()
+    context: dict[str, Any] = {
+        "result": result,
+        "number_form": number_form,
+        "pdf_form": pdf_form,
+        "limited": limited,
+        "per_minute": _lookup_limit(),
+    }
+    language = translation.get_language()
+    if result is not None:
+        context["verdict_html"] = _fragment(
+            _verdict_key(result),
+            lambda: render_to_string("certificates/_verdict.html", {"result": result}),
+        )
+    if not number_form.is_bound:
+        context["number_form_html"] = _fragment(
+            ("number_form", language, str(number_form.initial.get("number", ""))),
+            lambda: render_to_string(
+                "certificates/_number_form_fields.html", {"number_form": number_form}
+            ),
+        )
+    if not pdf_form.is_bound:
+        context["pdf_form_html"] = _fragment(
+            ("pdf_form", language),
+            lambda: render_to_string("certificates/_pdf_form_fields.html", {"pdf_form": pdf_form}),
+        )
+    response = render(request, "certificates/verify.html", context, status=status)
     response["X-Robots-Tag"] = "noindex"
     return response
 

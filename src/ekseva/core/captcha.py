@@ -11,7 +11,7 @@ key *is* the captcha:
   so the key does not reveal them: only the server can draw the picture
   (``image``, served from the key) or check the answer;
 - a key is used once, whatever the answer: the first check claims it in the cache
-  (``cache.add``: an atomic "first one wins", shared by every process when the
+  (``counters.claim``, SET NX: an atomic "first one wins", shared by every process when the
   cache is Redis, as in production) and any later check is refused.
 
 The field renders the same markup as django-simple-captcha's (its widget template),
@@ -28,12 +28,13 @@ from types import SimpleNamespace
 from captcha.fields import CaptchaField, CaptchaTextInput
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.forms import MultiValueField
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+
+from ekseva.core import counters
 
 SALT = "ekseva.captcha"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # django-simple-captcha's random_char_challenge
@@ -83,7 +84,7 @@ def check(key: str, answer: str) -> bool:
     if nonce is None:
         return False
     # A little longer than the key lives, so it is refused by its age after.
-    if not cache.add(_used_key(nonce), 1, timeout=timeout_seconds() + 60):
+    if not counters.claim(_used_key(nonce), timeout_seconds() + 60):
         return False
     return hmac.compare_digest(_challenge(nonce).lower(), (answer or "").strip().lower())
 
