@@ -212,23 +212,41 @@ class Document:
     # words and lines: a dozen shapings a line instead of a hundred.
 
     def text_width(self, text: str) -> float:
-        """The width of ``text`` in mm in the current font (shaped, with fallback)."""
-        return self.pdf.get_string_width(text) if text else 0.0
+        """The width of ``text`` in mm in the current font (shaped, with fallback),
+        kept per process: fpdf2's get_string_width splits the text into runs per
+        font (bidi, fallback) on every call, which costs more than the shaping."""
+        if not text:
+            return 0.0
+        pdf = self.pdf
+        key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, text)
+        found = _string_widths.get(key)
+        if found is None:
+            found = pdf.get_string_width(text)
+            with _width_lock:
+                _string_widths[key] = found
+                while len(_string_widths) > _WIDTHS:
+                    _string_widths.popitem(last=False)
+        return found
 
     def wrap(self, text: str, width: float) -> list[str]:
         """``text`` broken into lines no wider than ``width`` mm in the current
-        font: at spaces, and inside a word only when the word alone is too wide."""
+        font: at spaces (a line's width taken as its words' and spaces' widths),
+        and inside a word only when the word alone is too wide."""
         lines: list[str] = []
         measure = self.text_width
+        space = measure(" ")
         for part in str(text).split("\n"):
             if measure(part) <= width:
                 lines.append(part)
                 continue
-            line = ""
+            line, line_width = "", 0.0
             for word in part.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if measure(candidate) <= width:
-                    line = candidate
+                word_width = measure(word)
+                if line and line_width + space + word_width <= width:
+                    line, line_width = f"{line} {word}", line_width + space + word_width
+                    continue
+                if not line and word_width <= width:
+                    line, line_width = word, word_width
                     continue
                 if line:
                     lines.append(line)
@@ -242,7 +260,7 @@ class Document:
                             high = middle - 1
                     lines.append(word[:low])
                     word = word[low:]
-                line = word
+                line, line_width = word, measure(word)
             lines.append(line)
         return lines
 
@@ -517,6 +535,9 @@ class _DocumentFont(TTFFont):
 _WIDTHS = 32768  # entries: ~10 MB at most
 _width_lock = threading.Lock()
 _widths: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
+# Document.text_width: (family, style, size, text) -> mm. Insertion-ordered (a
+# plain dict read without the lock: a get is atomic), trimmed oldest first.
+_string_widths: OrderedDict[tuple, float] = OrderedDict()
 
 
 class _Subset:
