@@ -12,12 +12,15 @@ the cache is Redis, as in production).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,11 +28,11 @@ from django.views.decorators.http import require_http_methods
 
 from ekseva.accounts.forms import AccessibleFormMixin
 from ekseva.core import captcha as signed_captcha
-from ekseva.core import clock
+from ekseva.core import clock, ids
 from ekseva.core.middleware import client_ip
+from ekseva.core.phone import indian_mobile
 
-from . import selectors
-from .models import STATUS_TEXT, Application
+from .models import FINAL, STATUS_TEXT, Application, Status, StatusChange
 
 MISSES_PER_HOUR = 20
 NO_MATCH = gettext_lazy("No application matches these details.")
@@ -89,18 +92,73 @@ def _language() -> str:
     return "hi" if (get_language() or "en").startswith("hi") else "en"
 
 
-def _found(app: Application, language: str) -> Found:
+# What the answer page shows, read in one query (selectors.track loads the whole
+# application, its service, applicant and profile: most of a lookup's CPU).
+_COLUMNS = (
+    "pk",
+    "number",
+    "status",
+    "due_date",
+    "service__name_en",
+    "service__name_hi",
+    "applicant__mobile",
+    "applicant__profile__date_of_birth",
+)
+
+
+def _answer_dob(pk: int) -> dt.date | None:
+    raw = (Application.objects.filter(pk=pk).values_list("answers", flat=True).first() or {}).get(
+        "date_of_birth"
+    )
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _lookup(
+    number: str, *, mobile: str = "", date_of_birth: dt.date | None = None
+) -> dict[str, Any] | None:
+    """``selectors.track``'s rule, reading only the columns the page shows: the
+    application whose number matches and whose applicant's mobile or date of birth
+    (the profile's, else the one in the answers) matches too; None otherwise (the
+    same answer for a wrong number and a wrong mobile). Drafts have no number."""
+    number = ids.normalise(str(number or ""))
+    if not number or not ids.is_valid(number):
+        return None
+    row = (
+        Application.objects.filter(number=number)
+        .exclude(status=Status.DRAFT)
+        .values(*_COLUMNS)
+        .first()
+    )
+    if row is None:
+        return None
+    if mobile:
+        given = indian_mobile(mobile)
+        return row if given and given == row["applicant__mobile"] else None
+    if date_of_birth:
+        dob = row["applicant__profile__date_of_birth"] or _answer_dob(row["pk"])
+        return row if dob == date_of_birth else None
+    return None
+
+
+def _found(row: dict[str, Any], language: str) -> Found:
+    hindi = language == "hi"
     events = [
-        PublicEvent(at=at, status=STATUS_TEXT[to_status][1 if language == "hi" else 0])
-        for at, to_status in app.history.order_by("id").values_list("at", "to_status")
+        PublicEvent(at=at, status=STATUS_TEXT[to_status][1 if hindi else 0])
+        for at, to_status in StatusChange.objects.filter(application_id=row["pk"])
+        .order_by("id")
+        .values_list("at", "to_status")
         if to_status in STATUS_TEXT
     ]
+    name_en, name_hi = row["service__name_en"], row["service__name_hi"]
     return Found(
-        number=app.number,
-        service=app.service.name(language),
-        status=app.status_text(language),
+        number=row["number"],
+        service=name_hi if hindi and name_hi else name_en,  # as BilingualName.name
+        status=STATUS_TEXT[row["status"]][1 if hindi else 0],
         events=events,
-        due_date=app.due_date if not app.is_final else None,
+        due_date=row["due_date"] if row["status"] not in FINAL else None,
     )
 
 
@@ -138,7 +196,7 @@ def track(request: HttpRequest) -> HttpResponse:
                 status = 429
             else:
                 data = form.cleaned_data
-                app = selectors.track(
+                app = _lookup(
                     data["number"],
                     mobile=(data.get("mobile") or "").strip(),
                     date_of_birth=data.get("date_of_birth"),
@@ -151,6 +209,26 @@ def track(request: HttpRequest) -> HttpResponse:
     else:
         number = request.GET.get("number", "")[:30]
         form = TrackForm(initial={"number": number} if number else None)
-    return render(
-        request, "applications/public/track.html", {"form": form, "found": found}, status=status
-    )
+    context: dict[str, Any] = {"form": form, "found": found}
+    if not form.is_bound:
+        context["fields_html"] = _unbound_fields(form)
+    return render(request, "applications/public/track.html", context, status=status)
+
+
+# The empty form's fields but the captcha (the same for every visitor of one language
+# and prefilled number), kept rendered per process.
+FIELDS_KEPT = 2048
+_fields: dict[tuple[str, str], str] = {}
+_fields_lock = threading.Lock()
+
+
+def _unbound_fields(form: TrackForm) -> str:
+    key = (get_language() or "", str(form.initial.get("number", "")))
+    found = _fields.get(key)
+    if found is None:
+        found = render_to_string("applications/public/_track_fields.html", {"form": form})
+        with _fields_lock:
+            if len(_fields) >= FIELDS_KEPT:
+                _fields.clear()
+            _fields[key] = found
+    return found
