@@ -22,6 +22,10 @@ Many kiosks (64 by default), so no wallet is hot. The floors:
   (``--show-queries`` prints it), written through psycopg with the same number of
   transactions from 32 connections (the database's limit).
 
+What one operation costs, without load: ``--show-queries`` runs it in this process
+(Django's test client, the operator's session) and prints its query log request by
+request with the CPU time it took; ``--profile`` adds pyinstrument's profile.
+
 After the run every application submitted is checked to be paid exactly once, and
 every wallet's balance row against the sum of its postings: a benchmark that loses
 money is worthless. Figures are saved in var/bench/submit_pay.json.
@@ -121,17 +125,17 @@ def empty_view(fleet: list) -> callable:
 
 # --------------------------------------------------------------------------- the raw-SQL floor
 
-# What one submit + pay writes (from the query log of one operation, ``connection.queries``):
+# What one submit + pay writes (from the query log of one operation, ``--show-queries``):
 #   submit    (1 transaction): the application locked, a number (nextval), 2 status
-#             rows, the application row, an audit event; SMS + in-app message, each
-#             with its audit event
+#             rows (one INSERT), the application row, an audit event; SMS + in-app
+#             message (one INSERT) and their audit events (one INSERT)
 #   payment   (1 transaction): a number (nextval), the payment, its event, an audit event
 #   wallet    (1 transaction): the payment locked, its event, the wallet balance row
 #             locked, a journal entry, 5 postings, the balance row, an audit event, the
 #             daily rollups (upsert), the payment's effect key, a status row, the
 #             back-office case and its first action, an audit event, the application
-#             row, an audit event, 2 messages with their audit events, the payment row,
-#             an audit event
+#             row, an audit event, 2 messages and their audit events (one INSERT each),
+#             the payment row, an audit event
 #   session   (2 transactions): the session row, once after each POST (the messages)
 # The floor writes rows of the same width (copies of the last rows the HTTP run
 # wrote, unique columns made fresh) into copies of those tables with the same
@@ -223,6 +227,16 @@ class _Raw:
         sql, params = self.row(table, n, **override)
         cur.execute(sql, params)
 
+    def insert_many(self, cur, table: str, ns: list[int]) -> None:
+        """Several rows in one INSERT (as ekseva writes a person's messages, their
+        audit events and an application's history rows at submission)."""
+        sql, params = self.row(table, ns[0])
+        head, _, marks = sql.partition(" VALUES ")
+        marks = marks.removesuffix(" RETURNING 1")
+        for n in ns[1:]:
+            params += self.row(table, n)[1]
+        cur.execute(f"{head} VALUES {', '.join([marks] * len(ns))}", params)
+
     def update(self, cur, table: str, key: str, value) -> None:
         skip = {key, "id", *self.unique[table]}  # the row keeps its own keys
         values = {k: v for k, v in self.templates[table].items() if k not in skip}
@@ -251,13 +265,11 @@ class _Raw:
                 [i + 1],
             )
             cur.execute("SELECT nextval('bench_raw.numbers')")
-            self.insert(cur, "applications_statuschange", n)
-            self.insert(cur, "applications_statuschange", n)
+            self.insert_many(cur, "applications_statuschange", [n, n])
             self.update(cur, "applications_application", "id", i + 1)
-            for k in range(3):
-                self.insert(cur, "core_auditevent", n * 10 + k)
-                if k:
-                    self.insert(cur, "notifications_message", n * 10 + k)
+            self.insert(cur, "core_auditevent", n * 10)
+            self.insert_many(cur, "notifications_message", [n * 10 + 1, n * 10 + 2])
+            self.insert_many(cur, "core_auditevent", [n * 10 + 1, n * 10 + 2])
         with conn.cursor() as cur:
             self.update(cur, "django_session", "session_key", f"s{i}")  # autocommit
         with conn.transaction(), conn.cursor() as cur:  # the payment
@@ -297,10 +309,9 @@ class _Raw:
             self.insert(cur, "workflow_action", n)
             self.insert(cur, "core_auditevent", n * 10 + 5)
             self.update(cur, "applications_application", "id", i + 1)
-            for k in range(6, 9):
-                self.insert(cur, "core_auditevent", n * 10 + k)
-            for k in range(3, 5):
-                self.insert(cur, "notifications_message", n * 10 + k)
+            self.insert(cur, "core_auditevent", n * 10 + 6)
+            self.insert_many(cur, "notifications_message", [n * 10 + 3, n * 10 + 4])
+            self.insert_many(cur, "core_auditevent", [n * 10 + 7, n * 10 + 8])
             self.update(cur, "payments_payment", "id", n)
             self.insert(cur, "core_auditevent", n * 10 + 9)
         with conn.cursor() as cur:
