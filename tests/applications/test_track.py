@@ -142,3 +142,16 @@ def test_another_address_is_not_held_back(client, service, citizen):
         REMOTE_ADDR="10.0.0.9",
     )
     assert f'data-found="{app.number}"' in response.content.decode()
+
+
+def test_found_by_the_birth_date_in_the_answers_when_the_profile_has_none(
+    client, service, citizen
+):
+    from ekseva.accounts.models import CitizenProfile
+
+    app = submitted(service, citizen)
+    CitizenProfile.objects.filter(user=citizen).update(date_of_birth=None)
+    html = track(client, number=app.number, date_of_birth="2000-01-15").content.decode()
+    assert f'data-found="{app.number}"' in html
+    html = track(client, number=app.number, date_of_birth="2000-01-16").content.decode()
+    assert "data-found" not in html

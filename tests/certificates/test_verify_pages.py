@@ -463,3 +463,28 @@ def test_the_limit_message_in_hindi(client, issued, settings):
     refused = client.get(page)
     assert refused.status_code == 429
     assert "बहुत अधिक जाँच" in text_of(refused)
+
+
+def test_a_kept_verdict_never_hides_a_revocation_or_a_renamed_service(
+    client, issued, designated_officer
+):
+    """The page's verdict is kept rendered per process, keyed by everything it shows:
+    what changes in the records shows at the next lookup."""
+    certificate = issued()
+    page = url("verify_number", certificate.number)
+    assert verdict(client.get(page)) == "genuine"
+    assert verdict(client.get(page)) == "genuine"  # the kept verdict
+    service = certificate.application.service
+    service.name_en = "Renamed Examination"
+    service.save(update_fields=["name_en"])
+    assert "Renamed Examination" in text_of(client.get(page))
+    services.revoke(certificate, reason="Forged document", actor=designated_officer)
+    response = client.get(page)
+    assert verdict(response) == "revoked"
+    assert "Forged document" in text_of(response)
+
+
+def test_the_page_reads_the_certificate_in_one_query(client, issued, django_assert_num_queries):
+    certificate = issued()
+    with django_assert_num_queries(1):
+        assert verdict(client.get(url("verify_number", certificate.number))) == "genuine"
