@@ -11,7 +11,7 @@ PORT ?= 8000
 TEST_WORKERS ?= auto
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run install test test-fast browser lint format migrations-check messages demo clean bench-setup serve
+.PHONY: run install test test-fast browser lint format migrations-check messages demo clean bench-setup bench serve
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -36,6 +36,18 @@ serve: $(STAMP)
 # What bench/ needs beyond the tests: locust and the profilers (docs/performance.md).
 bench-setup: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+
+# Every benchmark of docs/performance.md, one after another, on PostgreSQL (127.0.0.1:5432)
+# and Redis: run it on a quiet machine. Figures are printed and saved in var/bench/.
+bench: bench-setup
+	$(BIN)/python bench/bench_submit_pay.py
+	$(BIN)/python bench/bench_hot_wallet.py
+	$(BIN)/python bench/bench_lookups.py
+	$(BIN)/python bench/bench_pages.py
+	$(BIN)/python bench/bench_receipts.py
+	$(BIN)/python bench/bench_certificates.py
+	$(BIN)/python bench/bench_payments.py
+	$(BIN)/python bench/surge.py
 
 demo: $(STAMP)
 	$(BIN)/ekseva migrate --no-input -v 0
