@@ -19,6 +19,10 @@ Rows, each driven by 32 keep-alive clients for ``--seconds`` after a 1 s warm-up
   path (one cache increment per lookup) but does not refuse the load generator,
   whose every request comes from 127.0.0.1.
 
+Then, unless ``--inprocess 0``, the same requests inside this process through
+Django's WSGI handler (bench/inprocess.py): CPU ms per request and the ratio to
+``/livez``, the figure that a busy shared machine moves least.
+
 Target (issue 8): each lookup >= 70% of the floor. The figures print as ratios to
 the floor and are saved in var/bench/lookups.json. Environment: BENCH_DATABASE,
 BENCH_PORT, REDIS_URL (harness.Bench).
@@ -82,6 +86,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--fresh", action="store_true", help="remake the bench database")
+    parser.add_argument(
+        "--inprocess",
+        type=int,
+        default=300,
+        help="requests per round of the in-process CPU figures (0: skip them)",
+    )
     args = parser.parse_args()
 
     # The database named explicitly: harness.Bench builds its URL from the argument,
@@ -158,12 +168,39 @@ def main() -> None:
                     server.load(lambda i: Request("GET", "/livez"), name="floor again", **load),
                 )
             )
+        inprocess = {}
+        if args.inprocess:
+            from django.conf import settings
+            from inprocess import cpu_per_request
+
+            settings.CERTIFICATE_VERIFY_PER_MINUTE = 10**9  # as the server's
+
+            def track_post_here(i: int):
+                request = track_post(i)
+                from urllib.parse import parse_qsl
+
+                return "POST", request.path, dict(parse_qsl(request.body.decode()))
+
+            inprocess = cpu_per_request(
+                {
+                    "floor: GET /livez": lambda i: ("GET", "/livez", None),
+                    "GET /en/track/": lambda i: ("GET", "/en/track/", None),
+                    "POST /en/track/": track_post_here,
+                    "GET /en/verify/<number>/": lambda i: (
+                        "GET",
+                        f"/en/verify/{numbers[i % len(numbers)]}/",
+                        None,
+                    ),
+                },
+                n=args.inprocess,
+            )
         bench.report(
             rows,
             floor=floor,
             extra={
                 "target": "each lookup >= 0.70 x floor",
                 "server_env": {"CERTIFICATE_VERIFY_PER_MINUTE": "1000000000"},
+                "inprocess_cpu": inprocess,
             },
         )
 

@@ -14,6 +14,10 @@ Rows, each driven by 32 keep-alive clients for ``--seconds`` after a 1 s warm-up
 - ``/en/services/<code>/`` and ``/hi/services/<code>/``: a service's page (the
   codes rotate over every live service).
 
+Then, unless ``--inprocess 0``, the same pages (and the home page) inside this
+process through Django's WSGI handler (bench/inprocess.py): CPU ms per request
+and the ratio to ``/livez``, the figure that a busy shared machine moves least.
+
 The figures print as ratios to the floor and are saved in var/bench/pages.json.
 Environment: BENCH_DATABASE, BENCH_PORT, REDIS_URL (harness.Bench).
 """
@@ -39,6 +43,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--fresh", action="store_true", help="remake the bench database")
+    parser.add_argument(
+        "--inprocess",
+        type=int,
+        default=300,
+        help="requests per round of the in-process CPU figures (0: skip them)",
+    )
     args = parser.parse_args()
 
     # The database named explicitly: harness.Bench builds its URL from the argument,
@@ -83,7 +93,22 @@ def main() -> None:
                     server.load(lambda i: Request("GET", "/livez"), name="floor again", **load),
                 )
             )
-        bench.report(rows, floor=floor, extra={"services": len(codes)})
+        inprocess = {}
+        if args.inprocess:
+            from inprocess import cpu_per_request
+
+            def here(make):
+                return lambda i: ("GET", make(i).path, None)
+
+            inprocess = cpu_per_request(
+                {
+                    "floor: GET /livez": lambda i: ("GET", "/livez", None),
+                    "GET /en/ (home)": lambda i: ("GET", "/en/", None),
+                    **{label: here(make) for label, make in pages},
+                },
+                n=args.inprocess,
+            )
+        bench.report(rows, floor=floor, extra={"services": len(codes), "inprocess_cpu": inprocess})
 
 
 if __name__ == "__main__":

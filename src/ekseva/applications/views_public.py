@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -28,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from ekseva.accounts.forms import AccessibleFormMixin
 from ekseva.core import captcha as signed_captcha
-from ekseva.core import clock, ids
+from ekseva.core import clock, counters, ids
 from ekseva.core.middleware import client_ip
 from ekseva.core.phone import indian_mobile
 
@@ -167,18 +166,13 @@ def _miss_key(ip: str) -> str:
 
 
 def _too_many(ip: str | None) -> bool:
-    return bool(ip) and int(cache.get(_miss_key(ip), 0)) >= MISSES_PER_HOUR
+    return bool(ip) and counters.peek(_miss_key(ip)) >= MISSES_PER_HOUR
 
 
 def _count_miss(ip: str | None) -> None:
     if not ip:
         return
-    key = _miss_key(ip)
-    cache.add(key, 0, timeout=3600)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
+    counters.hit(_miss_key(ip), 3600)
 
 
 @never_cache

@@ -7,7 +7,8 @@ With Redis as the cache (production), these keep one client per process and send
 
 - ``hit(key, timeout)``: ``SET … NX EX`` + ``INCR`` in one pipeline: the count
   including this one, the key expiring ``timeout`` seconds after its first count;
-- ``claim(key, timeout)``: ``SET … NX EX``: True for the first claim only.
+- ``claim(key, timeout)``: ``SET … NX EX``: True for the first claim only;
+- ``peek(key)``: ``GET``: the count so far.
 
 Keys are the cache's own (``KEY_PREFIX``, version), so ``cache.get`` reads them.
 With any other cache (tests: local memory) they fall back to the cache API.
@@ -65,3 +66,13 @@ def claim(key: str, timeout: int) -> bool:
         return bool(cache.add(key, 1, timeout=timeout))
     backend, client = redis
     return bool(client.set(backend.make_and_validate_key(key), 1, ex=timeout, nx=True))
+
+
+def peek(key: str) -> int:
+    """The count under ``key`` (0 when none), without counting."""
+    redis = _redis()
+    if redis is None:
+        return int(cache.get(key, 0) or 0)
+    backend, client = redis
+    value = client.get(backend.make_and_validate_key(key))
+    return int(value) if value is not None else 0
