@@ -6,6 +6,7 @@ picture served from the key."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.core import signing
@@ -121,3 +122,17 @@ def test_the_test_mode_accepts_passed(client, service, citizen, settings):
     settings.CAPTCHA_TEST_MODE = True
     app = paid(service, citizen)
     assert _found(_track(client, app, "x", "PASSED"))
+
+
+def test_each_form_gets_its_own_key_in_the_same_markup(client, db):
+    first, second = (client.get("/en/track/").content.decode() for _ in range(2))
+    keys = [_key_on(SimpleNamespace(content=page.encode())) for page in (first, second)]
+    assert keys[0] != keys[1]
+    for page, key in zip((first, second), keys, strict=True):
+        assert f'src="/en/track/captcha/{key}/"' in page  # the picture of that key
+        assert captcha.challenge_of(key)
+    marked = [page.replace(key, "KEY") for page, key in zip((first, second), keys, strict=True)]
+    field = [
+        re.search(r'<img src="/en/track/captcha/KEY/".*?</div>', m, re.S).group(0) for m in marked
+    ]
+    assert field[0] == field[1]

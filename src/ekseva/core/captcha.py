@@ -23,16 +23,20 @@ from __future__ import annotations
 import hmac
 import random
 import secrets
+import threading
 from types import SimpleNamespace
 
 from captcha.fields import CaptchaField, CaptchaTextInput
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.forms import MultiValueField
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import translation
 from django.utils.crypto import salted_hmac
+from django.utils.safestring import mark_safe
 
 from ekseva.core import counters
 
@@ -89,16 +93,63 @@ def check(key: str, answer: str) -> bool:
     return hmac.compare_digest(_challenge(nonce).lower(), (answer or "").strip().lower())
 
 
+# A stand-in for the key while the widget's markup is rendered once (it matches the
+# URL's <str:key> and needs no escaping, like a real key).
+_PLACEHOLDER = "0ekseva-captcha-key0"
+_WIDGETS_KEPT = 512
+_widgets: dict[tuple, str] = {}
+_widgets_lock = threading.Lock()
+
+
+def _forget(**kwargs) -> None:
+    with _widgets_lock:
+        _widgets.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="ekseva.core.captcha")
+
+
 class SignedCaptchaInput(CaptchaTextInput):
     """django-simple-captcha's widget (same template and markup), with a signed key
-    and the picture served by ``image_url_name``."""
+    and the picture served by ``image_url_name``.
+
+    Its markup (three widget templates: a third of the tracking form's CPU) is
+    rendered once per name, attributes, language and URLconf, with a stand-in for
+    the key, which each rendering replaces with a fresh key."""
 
     def __init__(self, image_url_name: str, attrs=None) -> None:
         self.image_url_name = image_url_name
+        self._placeholder = False
         super().__init__(attrs)
 
-    def fetch_captcha_store(self, name, value, attrs=None, generator=None):
+    def render(self, name, value, attrs=None, renderer=None):
+        memo = (
+            name,
+            tuple(sorted((attrs or {}).items())),
+            tuple(sorted(self.attrs.items())),
+            self.image_url_name,
+            translation.get_language(),
+            get_urlconf() or settings.ROOT_URLCONF,
+            get_script_prefix(),
+            id(renderer),
+        )
+        html = _widgets.get(memo)
+        if html is None:
+            self._placeholder = True
+            try:
+                html = str(super().render(name, value, attrs, renderer))
+            finally:
+                self._placeholder = False
+            with _widgets_lock:
+                if len(_widgets) >= _WIDGETS_KEPT:
+                    _widgets.clear()
+                _widgets[memo] = html
         key = new_key()
+        self._key = key
+        return mark_safe(html.replace(_PLACEHOLDER, key))
+
+    def fetch_captcha_store(self, name, value, attrs=None, generator=None):
+        key = _PLACEHOLDER if self._placeholder else new_key()
         self._value = [key, ""]
         self._key = key
         self.id_ = self.build_attrs(attrs).get("id", None)
