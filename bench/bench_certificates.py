@@ -18,14 +18,15 @@ import argparse
 import datetime as dt
 import io
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import cpu_ms  # noqa: E402
 
 
 def setup() -> None:
@@ -45,17 +46,10 @@ WALL: list[float] = []
 
 
 def rounds(fn, n: int, repeat: int = 3) -> float:
-    """Median CPU milliseconds per operation over ``repeat`` rounds of ``n``."""
-    fn()  # warm: fonts parsed, key opened
-    times, walls = [], []
-    for _ in range(repeat):
-        start, wall = time.process_time(), time.perf_counter()
-        for _ in range(n):
-            fn()
-        times.append((time.process_time() - start) * 1000 / n)
-        walls.append((time.perf_counter() - wall) * 1000 / n)
-    WALL.append(statistics.median(walls))
-    return statistics.median(times)
+    """Median CPU milliseconds per operation (harness.cpu_ms); the wall time is kept in WALL."""
+    cpu, wall = cpu_ms(fn, n, repeat)
+    WALL.append(wall)
+    return cpu
 
 
 def main() -> None:

@@ -30,15 +30,13 @@ BENCH_PORT, REDIS_URL (harness.Bench).
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Bench, Request, post
+from harness import Bench, Request, http_parser, post
 from sessions import anonymous
 
 
@@ -82,22 +80,9 @@ def _certificates() -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--fresh", action="store_true", help="remake the bench database")
-    parser.add_argument(
-        "--inprocess",
-        type=int,
-        default=300,
-        help="requests per round of the in-process CPU figures (0: skip them)",
-    )
-    args = parser.parse_args()
+    args = http_parser(__doc__, seconds=10.0).parse_args()
 
-    # The database named explicitly: harness.Bench builds its URL from the argument,
-    # not from $BENCH_DATABASE.
-    database = os.environ.get("BENCH_DATABASE", "ekseva_bench")
-    with Bench("lookups", database=database, fresh=args.fresh) as bench:
+    with Bench("lookups", fresh=args.fresh) as bench:
         bench.django()
         apps = _applications(500)
         numbers = _certificates()

@@ -24,37 +24,22 @@ Environment: BENCH_DATABASE, BENCH_PORT, REDIS_URL (harness.Bench).
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Bench, Request
+from harness import Bench, Request, http_parser
 
 SEARCHES = ["certificate", "प्रमाण", "bill", "exam", "licence", "छात्रवृत्ति", "birth", "revaluation"]
 CATEGORIES = ["citizen", "educational", "recruitment", "business", "bill_payment"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--fresh", action="store_true", help="remake the bench database")
-    parser.add_argument(
-        "--inprocess",
-        type=int,
-        default=300,
-        help="requests per round of the in-process CPU figures (0: skip them)",
-    )
-    args = parser.parse_args()
+    args = http_parser(__doc__, seconds=8.0).parse_args()
 
-    # The database named explicitly: harness.Bench builds its URL from the argument,
-    # not from $BENCH_DATABASE.
-    database = os.environ.get("BENCH_DATABASE", "ekseva_bench")
-    with Bench("pages", database=database, fresh=args.fresh) as bench:
+    with Bench("pages", fresh=args.fresh) as bench:
         bench.django()
         from ekseva.catalog import selectors
 

@@ -36,13 +36,16 @@ import io
 import json
 import os
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import cpu_ms  # noqa: E402
+
 RESULTS = ROOT / "var" / "bench"
 VAR = RESULTS / "receipts"
 
@@ -77,21 +80,10 @@ WALL: list[float] = []  # wall-clock ms per operation of each row, for the JSON
 
 
 def rounds(fn, n: int, repeat: int = 3) -> float:
-    """Median CPU milliseconds per operation over ``repeat`` rounds of ``n``.
-
-    CPU time of this process (``time.process_time``), not wall time: the machine
-    is shared, and a document's cost on one core is its CPU time; the wall time
-    (which counts the moments another process had the core) is kept beside it."""
-    fn()  # warm: the first document of a process parses the fonts
-    times, walls = [], []
-    for _ in range(repeat):
-        start, wall = time.process_time(), time.perf_counter()
-        for _ in range(n):
-            fn()
-        times.append((time.process_time() - start) * 1000 / n)
-        walls.append((time.perf_counter() - wall) * 1000 / n)
-    WALL.append(statistics.median(walls))
-    return statistics.median(times)
+    """Median CPU milliseconds per operation (harness.cpu_ms); the wall time is kept in WALL."""
+    cpu, wall = cpu_ms(fn, n, repeat)
+    WALL.append(wall)
+    return cpu
 
 
 def peak_mb() -> float:

@@ -21,6 +21,7 @@ before they stop, with the load generator's own.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -293,6 +294,42 @@ def run_load(
         cpu_seconds=time.process_time() - cpu0,
         error_samples=samples,
     )
+
+
+# --------------------------------------------------------------------------- in one process
+
+
+def cpu_ms(fn: Callable[[], object], n: int, repeat: int = 3) -> tuple[float, float]:
+    """(CPU, wall) milliseconds per call of ``fn``: the medians of ``repeat`` rounds of
+    ``n`` calls, after one call to warm up (fonts parsed, keys opened, plans cached).
+
+    CPU time of this process (``time.process_time``) is the figure a shared machine
+    moves least; the wall time (which counts the moments another process had the
+    core) is kept beside it."""
+    fn()
+    cpu, wall = [], []
+    for _ in range(repeat):
+        started, began = time.process_time(), time.perf_counter()
+        for _ in range(n):
+            fn()
+        cpu.append((time.process_time() - started) * 1000 / n)
+        wall.append((time.perf_counter() - began) * 1000 / n)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def http_parser(doc: str, *, seconds: float) -> argparse.ArgumentParser:
+    """The options every HTTP bench takes."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--fresh", action="store_true", help="remake the bench database")
+    parser.add_argument(
+        "--inprocess",
+        type=int,
+        default=300,
+        help="requests per round of the in-process CPU figures (0: skip them)",
+    )
+    return parser
 
 
 # --------------------------------------------------------------------------- the server

@@ -89,10 +89,7 @@ def move(
     """Move ``app`` (row held locked by the caller) to ``to``; append the history row.
     The back office (workflow) moves applications through this one function."""
     if to not in TRANSITIONS[app.status]:
-        raise InvalidTransition(
-            f"An application that is {app.status_text('en').lower()} cannot become {to}.",
-            f"जो आवेदन '{app.status_text('hi')}' है, उसकी स्थिति बदली नहीं जा सकती।",
-        )
+        raise _cannot_become(app, to)
     now = clock.now()
     change = StatusChange.objects.create(
         application=app,
@@ -112,6 +109,13 @@ def move(
         _message(app, f"applications.{to}", _params(app), f"app:{app.number}:{to}:{change.pk}")
 
 
+def _cannot_become(app: Application, to: str) -> InvalidTransition:
+    return InvalidTransition(
+        f"An application that is {app.status_text('en').lower()} cannot become {to}.",
+        f"जो आवेदन '{app.status_text('hi')}' है, उसकी स्थिति बदली नहीं जा सकती।",
+    )
+
+
 def _move_many(app: Application, steps: list[str], *, actor: Any = None) -> None:
     """``move`` through ``steps`` one after the other, their history rows written in
     one INSERT (none of them a decision the applicant is told about)."""
@@ -119,10 +123,7 @@ def _move_many(app: Application, steps: list[str], *, actor: Any = None) -> None
     changes = []
     for to in steps:
         if to not in TRANSITIONS[app.status] or to in DECISION_MESSAGES:
-            raise InvalidTransition(
-                f"An application that is {app.status_text('en').lower()} cannot become {to}.",
-                f"जो आवेदन '{app.status_text('hi')}' है, उसकी स्थिति बदली नहीं जा सकती।",
-            )
+            raise _cannot_become(app, to)
         changes.append(
             StatusChange(
                 application=app,
