@@ -20,7 +20,7 @@ Four kinds of people, weighted like the last day of a recruitment window:
   prepared for the walk-in (its preview, POST declaration=yes), the application on
   the console, Pay from the wallet (POST with a fresh token), the receipt PDF.
 - ``Tracking`` (weight 25): the public tracking form (GET, then POST number +
-  mobile + captcha: pre-made captcha rows, each single-use), and a certificate
+  mobile + captcha: a signed key made before the load, answered, single-use), and a certificate
   checked by its number (``/en/verify/<number>/``).
 
 Every user keeps its cookies and sends the CSRF token (cookie + X-CSRFToken
@@ -65,7 +65,13 @@ for d in SEED.get("drafts", []):
 _kiosk_start = OFFSETS.get("drafts_by_kiosk", {})
 _draft_iters = {k: iter(v[int(_kiosk_start.get(str(k), 0)) :]) for k, v in _drafts_by_kiosk.items()}
 _used_by_kiosk: dict[str, int] = dict(_kiosk_start)
-_captchas = iter(SEED.get("captchas", [])[int(OFFSETS.get("captchas", 0)) :])
+# Tracking captchas: signed keys made just before this load ($SURGE_CAPTCHAS, from
+# surge.py), or the seed's.
+_captchas = iter(
+    json.loads(Path(os.environ["SURGE_CAPTCHAS"]).read_text())
+    if os.environ.get("SURGE_CAPTCHAS")
+    else SEED.get("captchas", [])[int(OFFSETS.get("captchas", 0)) :]
+)
 _citizens = iter(SEED.get("citizens", [])[int(OFFSETS.get("citizens", 0)) :])
 _kiosks = itertools.cycle(sorted(_drafts_by_kiosk) or [None])
 _tracks = itertools.cycle(SEED.get("tracks", []) or [None])

@@ -11,7 +11,7 @@ What it does, in one process:
 2. Seeds what the users need (var/bench/surge-seed.json): signed-in citizens, one per
    applying user of every load (a citizen has one draft per service at a time);
    kiosks with funded wallets and drafts prepared for walk-ins (bench/fleet.py);
-   single-use captcha rows for the tracking form; numbers of submitted applications
+   fresh signed captchas for the tracking form before each load; numbers of submitted applications
    with their applicant's mobile; certificate numbers.
 3. Starts the production server (``ekseva serve``: gunicorn, workers sized to the
    cores) with CERTIFICATE_VERIFY_PER_MINUTE=10^9: every locust request comes from
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import json
 import os
 import subprocess
@@ -124,22 +123,13 @@ def _kiosk_drafts(kiosks: int, per_kiosk: int) -> list[dict]:
 
 
 def _captchas(count: int) -> list[list[str]]:
-    """Single-use captcha rows (hashkey, answer), valid for two hours."""
-    import secrets
+    """Fresh tracking captchas (key, answer): keys signed as the form signs them
+    (``core.captcha``, valid for CAPTCHA_TIMEOUT), answered as a person reads the
+    picture. Made again before each load, so none has expired when it is used."""
+    from ekseva.core import captcha
 
-    from captcha.models import CaptchaStore
-    from django.utils import timezone
-
-    CaptchaStore.objects.all().delete()
-    expires = timezone.now() + dt.timedelta(hours=2)
-    rows = [
-        CaptchaStore(
-            challenge="SURGE", response="surge", hashkey=secrets.token_hex(20), expiration=expires
-        )
-        for _ in range(count)
-    ]
-    CaptchaStore.objects.bulk_create(rows, batch_size=2000)
-    return [[row.hashkey, "surge"] for row in rows]
+    keys = [captcha.new_key() for _ in range(count)]
+    return [[key, captcha.challenge_of(key) or ""] for key in keys]
 
 
 def _tracks(limit: int) -> list[dict]:
@@ -286,7 +276,9 @@ def run_locust(server, users: int, seconds: int, args, offsets: dict) -> dict:
         "SURGE_OFFSETS": json.dumps(offsets),
         "SURGE_OUT": str(out_json),
         "SURGE_WAIT": args.wait,
+        "SURGE_CAPTCHAS": str(out_dir / "captchas.json"),
     }
+    (out_dir / "captchas.json").write_text(json.dumps(_captchas(args.captchas)))
     command = [
         str(BIN / "locust"),
         "-f",
