@@ -146,7 +146,7 @@ def test_preview_and_submit(signed_in, service, citizen, crowd, within):
     app = filled(service, citizen)
     preview = f"/en/applications/draft/{app.pk}/preview/"
     within(9, lambda: ok(signed_in.get(preview)))
-    within(34, lambda: ok(signed_in.post(preview, {"declaration": "yes"}), 302))
+    within(22, lambda: ok(signed_in.post(preview, {"declaration": "yes"}), 302))
     app.refresh_from_db()
     assert app.status == Status.FEE_PENDING
 

@@ -88,7 +88,7 @@ def test_console_application_and_pay(busy_day, operator, citizen, service, withi
     page = f"/en/kiosks/console/app/{app.number}/"
     html = within(17, lambda: ok(desk.get(page))).content.decode()
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    within(88, lambda: ok(desk.post(f"{page}pay/", {"token": token}), 302))
+    within(73, lambda: ok(desk.post(f"{page}pay/", {"token": token}), 302))
     app.refresh_from_db()
     assert app.paid_payment
 
