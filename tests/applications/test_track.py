@@ -144,9 +144,7 @@ def test_another_address_is_not_held_back(client, service, citizen):
     assert f'data-found="{app.number}"' in response.content.decode()
 
 
-def test_found_by_the_birth_date_in_the_answers_when_the_profile_has_none(
-    client, service, citizen
-):
+def test_found_by_the_birth_date_in_the_answers_when_the_profile_has_none(client, service, citizen):
     from ekseva.accounts.models import CitizenProfile
 
     app = submitted(service, citizen)
