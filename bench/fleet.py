@@ -262,13 +262,11 @@ def _consent(operator: Any, mobile: str, kiosk: Any) -> Any:
     import datetime as dt
     import secrets as _secrets
 
-    from django.conf import settings
     from django.db import transaction
 
     from ekseva.accounts.models import CitizenProfile, OtpChallenge, User
     from ekseva.core import audit, clock
     from ekseva.kiosks import services
-    from ekseva.kiosks.models import Consent
 
     now = clock.now()
     with transaction.atomic():
@@ -288,20 +286,7 @@ def _consent(operator: Any, mobile: str, kiosk: Any) -> Any:
             attempts=1,
             used_at=now,
         )
-        consent = Consent.objects.create(
-            kiosk=kiosk,
-            citizen=citizen,
-            operator=operator,
-            challenge=challenge,
-            granted_at=now,
-            expires_at=now + dt.timedelta(minutes=settings.KIOSK_CONSENT_MINUTES),
-        )
-        audit.record(
-            "kiosks.consent.granted",
-            actor=operator,
-            obj=kiosk,
-            after={"citizen": citizen.pk, "until": consent.expires_at.isoformat()},
-        )
+        consent = services.record_consent(kiosk, citizen, operator, challenge)
     return consent
 
 

@@ -354,6 +354,12 @@ def grant_consent(operator: Any, mobile: str, code: str, *, language: str = "en"
     kiosk = require_kiosk(operator)
     challenge = accounts.verify_otp(mobile, consent_purpose(kiosk), code)
     citizen = accounts.sign_in_citizen(challenge.mobile, language)
+    return record_consent(kiosk, citizen, operator, challenge)
+
+
+def record_consent(kiosk: Kiosk, citizen: Any, operator: Any, challenge: Any) -> Consent:
+    """The consent row and its audit event, once the citizen's code has been checked
+    (``grant_consent``; the benchmarks' fleet writes consents the same way)."""
     now = clock.now()
     consent = Consent.objects.create(
         kiosk=kiosk,
