@@ -12,7 +12,6 @@ the cache is Redis, as in production).
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 from ekseva.accounts.forms import AccessibleFormMixin
 from ekseva.core import captcha as signed_captcha
 from ekseva.core import clock, counters, ids
+from ekseva.core.kept import Kept
 from ekseva.core.middleware import client_ip
 from ekseva.core.phone import indian_mobile
 
@@ -211,18 +211,11 @@ def track(request: HttpRequest) -> HttpResponse:
 
 # The empty form's fields but the captcha (the same for every visitor of one language
 # and prefilled number), kept rendered per process.
-FIELDS_KEPT = 2048
-_fields: dict[tuple[str, str], str] = {}
-_fields_lock = threading.Lock()
+_fields: Kept[str] = Kept(2048)
 
 
 def _unbound_fields(form: TrackForm) -> str:
     key = (get_language() or "", str(form.initial.get("number", "")))
-    found = _fields.get(key)
-    if found is None:
-        found = render_to_string("applications/public/_track_fields.html", {"form": form})
-        with _fields_lock:
-            if len(_fields) >= FIELDS_KEPT:
-                _fields.clear()
-            _fields[key] = found
-    return found
+    return _fields.get(
+        key, lambda: render_to_string("applications/public/_track_fields.html", {"form": form})
+    )

@@ -21,7 +21,6 @@ department with rotation (``hooks.KEYS``: operator staff).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -45,6 +44,7 @@ from ekseva.accounts import selectors as people
 from ekseva.accounts.decorators import staff_required
 from ekseva.accounts.permissions import can, require
 from ekseva.core import audit, clock, counters
+from ekseva.core.kept import Kept
 from ekseva.core.middleware import client_ip
 
 from . import forms, selectors, services, verify
@@ -196,20 +196,11 @@ def _by_pdf(data: bytes) -> dict[str, Any]:
 # Rendered parts of the verification page, kept per process: a verdict (keyed by
 # everything it shows, so a revocation or a changed record is a new key and shows
 # at once) and the unbound forms (keyed by the number they are filled with).
-FRAGMENTS_KEPT = 4096
-_fragments: dict[tuple, str] = {}
-_fragments_lock = threading.Lock()
+_fragments: Kept[str] = Kept(4096)
 
 
 def _fragment(key: tuple, make: Callable[[], str]) -> str:
-    found = _fragments.get(key)
-    if found is None:
-        found = make()
-        with _fragments_lock:
-            if len(_fragments) >= FRAGMENTS_KEPT:
-                _fragments.clear()
-            _fragments[key] = found
-    return found
+    return _fragments.get(key, make)
 
 
 def _verdict_key(result: dict[str, Any]) -> tuple:

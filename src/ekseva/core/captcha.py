@@ -23,7 +23,6 @@ from __future__ import annotations
 import hmac
 import random
 import secrets
-import threading
 from types import SimpleNamespace
 
 from captcha.fields import CaptchaField, CaptchaTextInput
@@ -39,6 +38,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 
 from ekseva.core import counters
+from ekseva.core.kept import Kept
 
 SALT = "ekseva.captcha"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # django-simple-captcha's random_char_challenge
@@ -96,17 +96,8 @@ def check(key: str, answer: str) -> bool:
 # A stand-in for the key while the widget's markup is rendered once (it matches the
 # URL's <str:key> and needs no escaping, like a real key).
 _PLACEHOLDER = "0ekseva-captcha-key0"
-_WIDGETS_KEPT = 512
-_widgets: dict[tuple, str] = {}
-_widgets_lock = threading.Lock()
-
-
-def _forget(**kwargs) -> None:
-    with _widgets_lock:
-        _widgets.clear()
-
-
-setting_changed.connect(_forget, dispatch_uid="ekseva.core.captcha")
+_widgets: Kept[str] = Kept(512)
+setting_changed.connect(_widgets.clear, dispatch_uid="ekseva.core.captcha")
 
 
 class SignedCaptchaInput(CaptchaTextInput):
@@ -122,6 +113,14 @@ class SignedCaptchaInput(CaptchaTextInput):
         self._placeholder = False
         super().__init__(attrs)
 
+    def _markup(self, name, value, attrs, renderer) -> str:
+        """The widget's markup with the stand-in key."""
+        self._placeholder = True
+        try:
+            return str(super().render(name, value, attrs, renderer))
+        finally:
+            self._placeholder = False
+
     def render(self, name, value, attrs=None, renderer=None):
         memo = (
             name,
@@ -133,17 +132,7 @@ class SignedCaptchaInput(CaptchaTextInput):
             get_script_prefix(),
             id(renderer),
         )
-        html = _widgets.get(memo)
-        if html is None:
-            self._placeholder = True
-            try:
-                html = str(super().render(name, value, attrs, renderer))
-            finally:
-                self._placeholder = False
-            with _widgets_lock:
-                if len(_widgets) >= _WIDGETS_KEPT:
-                    _widgets.clear()
-                _widgets[memo] = html
+        html = _widgets.get(memo, lambda: self._markup(name, value, attrs, renderer))
         key = new_key()
         self._key = key
         return mark_safe(html.replace(_PLACEHOLDER, key))

@@ -13,8 +13,6 @@ token: it is rendered for every page.
 
 from __future__ import annotations
 
-import threading
-
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -22,6 +20,7 @@ from django.urls import get_script_prefix, get_urlconf
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
+from ekseva.core.kept import Kept
 from ekseva.web.context_processors import current_view, nav_urls, portal_names
 
 register = template.Library()
@@ -29,16 +28,8 @@ register = template.Library()
 # At most this many fragments are kept (view names x languages: a few hundred).
 MAX_KEPT = 2000
 
-_lock = threading.Lock()
-_kept: dict[tuple, SafeString] = {}
-
-
-def _forget(**kwargs) -> None:
-    with _lock:
-        _kept.clear()
-
-
-setting_changed.connect(_forget, dispatch_uid="ekseva.web.templatetags.shell")
+_kept: Kept[SafeString] = Kept(MAX_KEPT)
+setting_changed.connect(_kept.clear, dispatch_uid="ekseva.web.templatetags.shell")
 
 
 def _missing(context: template.Context) -> dict[str, object]:
@@ -70,14 +61,7 @@ def _kept_or_render(context: template.Context, name: str) -> SafeString:
         get_script_prefix(),
         extra.get("CURRENT", context.get("CURRENT", "")),
     )
-    found = _kept.get(key)
-    if found is None:
-        found = _render(context, name, extra)
-        with _lock:
-            if len(_kept) >= MAX_KEPT:
-                _kept.clear()
-            _kept[key] = found
-    return found
+    return _kept.get(key, lambda: _render(context, name, extra))
 
 
 @register.simple_tag(takes_context=True)
