@@ -26,12 +26,12 @@ from django.views.decorators.http import require_http_methods
 
 from ekseva.accounts.forms import AccessibleFormMixin
 from ekseva.core import captcha as signed_captcha
-from ekseva.core import clock, counters, ids
+from ekseva.core import clock, counters
 from ekseva.core.kept import Kept
 from ekseva.core.middleware import client_ip
-from ekseva.core.phone import indian_mobile
 
-from .models import FINAL, STATUS_TEXT, Application, Status, StatusChange
+from . import selectors
+from .models import FINAL, STATUS_TEXT, StatusChange
 
 MISSES_PER_HOUR = 20
 NO_MATCH = gettext_lazy("No application matches these details.")
@@ -91,8 +91,8 @@ def _language() -> str:
     return "hi" if (get_language() or "en").startswith("hi") else "en"
 
 
-# What the answer page shows, read in one query (selectors.track loads the whole
-# application, its service, applicant and profile: most of a lookup's CPU).
+# What the answer page shows, read in one query (selectors.track_row: loading the
+# whole application, its service, applicant and profile was most of a lookup's CPU).
 _COLUMNS = (
     "pk",
     "number",
@@ -103,43 +103,6 @@ _COLUMNS = (
     "applicant__mobile",
     "applicant__profile__date_of_birth",
 )
-
-
-def _answer_dob(pk: int) -> dt.date | None:
-    raw = (Application.objects.filter(pk=pk).values_list("answers", flat=True).first() or {}).get(
-        "date_of_birth"
-    )
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _lookup(
-    number: str, *, mobile: str = "", date_of_birth: dt.date | None = None
-) -> dict[str, Any] | None:
-    """``selectors.track``'s rule, reading only the columns the page shows: the
-    application whose number matches and whose applicant's mobile or date of birth
-    (the profile's, else the one in the answers) matches too; None otherwise (the
-    same answer for a wrong number and a wrong mobile). Drafts have no number."""
-    number = ids.normalise(str(number or ""))
-    if not number or not ids.is_valid(number):
-        return None
-    row = (
-        Application.objects.filter(number=number)
-        .exclude(status=Status.DRAFT)
-        .values(*_COLUMNS)
-        .first()
-    )
-    if row is None:
-        return None
-    if mobile:
-        given = indian_mobile(mobile)
-        return row if given and given == row["applicant__mobile"] else None
-    if date_of_birth:
-        dob = row["applicant__profile__date_of_birth"] or _answer_dob(row["pk"])
-        return row if dob == date_of_birth else None
-    return None
 
 
 def _found(row: dict[str, Any], language: str) -> Found:
@@ -190,10 +153,11 @@ def track(request: HttpRequest) -> HttpResponse:
                 status = 429
             else:
                 data = form.cleaned_data
-                app = _lookup(
+                app = selectors.track_row(
                     data["number"],
                     mobile=(data.get("mobile") or "").strip(),
                     date_of_birth=data.get("date_of_birth"),
+                    columns=_COLUMNS,
                 )
                 if app is None:
                     _count_miss(ip)
